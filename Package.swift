@@ -1,0 +1,82 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Flotilla",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "flotilla", targets: ["flotilla"]),
+        .library(name: "FlotillaTesting", targets: ["FlotillaTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+    ],
+    targets: [
+        // C: libssh2 through pkg-config. Only the SSH module imports it.
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        // Shared vocabulary: the Transport protocol, command results, shell quoting, durations.
+        .target(name: "FlotillaCore", swiftSettings: strict),
+        // Non-blocking libssh2 sessions on dedicated epoll threads; known_hosts; OpenSSH client config.
+        .target(name: "SSH", dependencies: ["CLibSSH2", "FlotillaCore"], swiftSettings: strict),
+        // Ansible INI/YAML inventories, group_vars/host_vars, --limit patterns.
+        .target(
+            name: "Inventory",
+            dependencies: ["FlotillaCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // Facts: one remote script per host, pure parsers into typed values.
+        .target(name: "Facts", dependencies: ["FlotillaCore"], swiftSettings: strict),
+        // Playbooks, resources and the pure planner.
+        .target(
+            name: "Plan",
+            dependencies: ["FlotillaCore", "Facts", "Inventory", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // The disposable lab fleet: debootstrap image, systemd-nspawn hosts, network namespaces, faults.
+        .target(
+            name: "Lab",
+            dependencies: ["FlotillaCore", .product(name: "Subprocess", package: "swift-subprocess")],
+            swiftSettings: strict
+        ),
+        // Every command of the CLI; the only importer of ArgumentParser.
+        .target(
+            name: "FlotillaCLI",
+            dependencies: [
+                "FlotillaCore", "SSH", "Inventory", "Facts", "Plan", "Lab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "flotilla", dependencies: ["FlotillaCLI"], swiftSettings: strict),
+        // Test support: real sshd servers on loopback, fixture loading.
+        .target(name: "FlotillaTesting", dependencies: ["FlotillaCore"], swiftSettings: strict),
+
+        .testTarget(name: "FlotillaCoreTests", dependencies: ["FlotillaCore"], swiftSettings: strict),
+        .testTarget(name: "SSHTests", dependencies: ["SSH", "FlotillaCore", "FlotillaTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "InventoryTests",
+            dependencies: ["Inventory", "FlotillaTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "FactsTests", dependencies: ["Facts", "FlotillaTesting"], swiftSettings: strict),
+        .testTarget(name: "PlanTests", dependencies: ["Plan", "Facts", "Inventory", "FlotillaTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "LabTests",
+            dependencies: ["Lab", "SSH", "Inventory", "FlotillaTesting", "FlotillaCLI"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

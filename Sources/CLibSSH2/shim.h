@@ -1,0 +1,29 @@
+#ifndef FLOTILLA_CLIBSSH2_SHIM_H
+#define FLOTILLA_CLIBSSH2_SHIM_H
+
+#include <libssh2.h>
+#include <libssh2_publickey.h>
+
+// Swift's Glibc overlay exposes neither epoll nor eventfd.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <unistd.h>
+
+// epoll_data is a union: Swift cannot build one inline, so these helpers do.
+static inline struct epoll_event flotilla_epoll_event(uint32_t events, uint64_t token) {
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.u64 = token;
+    return ev;
+}
+static inline uint64_t flotilla_epoll_token(const struct epoll_event *ev) { return ev->data.u64; }
+
+#endif

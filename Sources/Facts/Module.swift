@@ -1,0 +1,1 @@
+// The Facts module. See Package.swift for what it holds.

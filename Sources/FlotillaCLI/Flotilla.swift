@@ -1,0 +1,13 @@
+public import ArgumentParser
+
+/// The `flotilla` command line.
+public struct Flotilla: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "flotilla",
+        abstract: "Fleet time-sync provisioning over SSH: plan, roll out and audit chrony across a fleet.",
+        version: "0.1.0",
+        subcommands: []
+    )
+
+    public init() {}
+}

@@ -1,0 +1,135 @@
+/// A command to run on a remote host.
+///
+/// Commands are built from argument vectors and quoted in exactly one place (`ShellQuote`), so that
+/// nothing interpolates user strings into a shell line by hand. `shell` is for text the user typed as a
+/// shell command line (`flotilla run -- 'uptime; df -h'`).
+public struct RemoteCommand: Sendable, Hashable {
+    public enum Body: Sendable, Hashable {
+        /// An argument vector, quoted for the remote POSIX shell.
+        case argv([String])
+        /// A shell command line, passed to the remote shell as it is.
+        case shell(String)
+    }
+
+    public var body: Body
+    /// Bytes written to the command's standard input, followed by EOF. `nil` sends EOF at once.
+    public var stdin: [UInt8]?
+    /// Wall-clock limit for the whole command; the channel is closed and the result is `.timedOut` past it.
+    public var timeout: Duration?
+    /// Bytes kept of each of stdout and stderr; the rest is read and dropped (the result says so).
+    public var outputLimit: Int
+    /// Run through `sudo` as another user.
+    public var become: Become?
+
+    public init(
+        _ body: Body,
+        stdin: [UInt8]? = nil,
+        timeout: Duration? = nil,
+        outputLimit: Int = 16 << 20,
+        become: Become? = nil
+    ) {
+        self.body = body
+        self.stdin = stdin
+        self.timeout = timeout
+        self.outputLimit = outputLimit
+        self.become = become
+    }
+
+    public static func argv(_ args: [String], stdin: [UInt8]? = nil, timeout: Duration? = nil) -> RemoteCommand {
+        RemoteCommand(.argv(args), stdin: stdin, timeout: timeout)
+    }
+
+    public static func shell(_ line: String, stdin: [UInt8]? = nil, timeout: Duration? = nil) -> RemoteCommand {
+        RemoteCommand(.shell(line), stdin: stdin, timeout: timeout)
+    }
+
+    /// The command line as the remote shell receives it, sudo wrapper included, and the bytes for its stdin.
+    public func wireForm() -> (line: String, stdin: [UInt8]?) {
+        let inner: String
+        switch body {
+        case .argv(let args): inner = ShellQuote.join(args)
+        case .shell(let line): inner = line
+        }
+        guard let become else { return (inner, stdin) }
+        var sudo = ["sudo"]
+        var input = stdin
+        if let password = become.password {
+            // -S reads the password from stdin; -p '' keeps the prompt off stderr. sudo reads one line and
+            // leaves the rest of stdin to the command.
+            sudo += ["-S", "-p", ""]
+            input = Array((password + "\n").utf8) + (stdin ?? [])
+        } else {
+            sudo += ["-n"]
+        }
+        sudo += ["-H", "-u", become.user, "--", "sh", "-c", inner]
+        return (ShellQuote.join(sudo), input)
+    }
+}
+
+/// Privilege escalation through sudo.
+public struct Become: Sendable, Hashable {
+    public var user: String
+    /// Sent on stdin with `sudo -S` when given; otherwise `sudo -n` fails instead of prompting.
+    public var password: String?
+
+    public init(user: String = "root", password: String? = nil) {
+        self.user = user
+        self.password = password
+    }
+}
+
+/// How a remote command ended.
+public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
+    /// The server reported this exit status.
+    case exited(Int32)
+    /// The server reported that the command died of this signal (for example "KILL").
+    case signaled(String)
+    /// The server sent no exit status (connection lost, channel closed early). Never read as success.
+    case unknown
+    /// Flotilla gave up waiting and closed the channel.
+    case timedOut
+
+    public var isSuccess: Bool { self == .exited(0) }
+
+    public var code: Int32? {
+        if case .exited(let code) = self { return code }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let code): "exit \(code)"
+        case .signaled(let signal): "killed by SIG\(signal)"
+        case .unknown: "exit status unknown"
+        case .timedOut: "timed out"
+        }
+    }
+}
+
+/// What a remote command produced.
+public struct CommandResult: Sendable, Hashable {
+    public var status: ExitStatus
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+    /// True when stdout or stderr went past the output limit and was cut.
+    public var truncated: Bool
+    /// Time from sending the command to the channel's close.
+    public var duration: Duration
+
+    public init(status: ExitStatus, stdout: [UInt8], stderr: [UInt8], truncated: Bool = false, duration: Duration = .zero) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+        self.truncated = truncated
+        self.duration = duration
+    }
+
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+/// One piece of a streaming command's output.
+public enum OutputChunk: Sendable, Hashable {
+    case stdout([UInt8])
+    case stderr([UInt8])
+}

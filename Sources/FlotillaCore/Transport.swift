@@ -1,0 +1,109 @@
+/// Where and how to reach one host: everything the inventory and the SSH client config resolved.
+public struct ConnectionTarget: Sendable, Hashable {
+    /// The inventory name, used in every message about this host.
+    public var name: String
+    /// The address or DNS name to connect to (`ansible_host`, or the name).
+    public var address: String
+    public var port: Int
+    public var user: String
+    /// Private key files to try, in order (the inventory's key first).
+    public var identityFiles: [String]
+    /// Only the listed identity files, not the agent or ~/.ssh defaults (OpenSSH `IdentitiesOnly`).
+    public var identitiesOnly: Bool
+    /// Password authentication, when the inventory gives one.
+    public var password: String?
+    public var become: Become?
+    /// Extra known_hosts files to read (and, under accept-new, to write to: the first one).
+    public var knownHostsFiles: [String]
+    public var hostKeyPolicy: HostKeyPolicy?
+
+    public init(
+        name: String,
+        address: String? = nil,
+        port: Int = 22,
+        user: String = "root",
+        identityFiles: [String] = [],
+        identitiesOnly: Bool = false,
+        password: String? = nil,
+        become: Become? = nil,
+        knownHostsFiles: [String] = [],
+        hostKeyPolicy: HostKeyPolicy? = nil
+    ) {
+        self.name = name
+        self.address = address ?? name
+        self.port = port
+        self.user = user
+        self.identityFiles = identityFiles
+        self.identitiesOnly = identitiesOnly
+        self.password = password
+        self.become = become
+        self.knownHostsFiles = knownHostsFiles
+        self.hostKeyPolicy = hostKeyPolicy
+    }
+}
+
+/// What to do with a host key that known_hosts does not vouch for.
+public enum HostKeyPolicy: String, Sendable, Hashable, CaseIterable {
+    /// Unknown and changed keys are refused (the default).
+    case strict
+    /// Unknown keys are recorded in known_hosts; changed keys are still refused.
+    case acceptNew = "accept-new"
+    /// Nothing is checked. Explicit, and loudly warned about.
+    case off
+}
+
+/// An open connection to one host that runs commands one after another.
+public protocol Connection: Sendable {
+    var target: ConnectionTarget { get }
+    /// Runs a command to completion. Failures of the command itself are in the result; a thrown error
+    /// means the connection could not carry the command.
+    func run(_ command: RemoteCommand) async throws -> CommandResult
+    /// Runs a command and hands its output over as it arrives; the stream ends with the exit status.
+    func stream(_ command: RemoteCommand) -> AsyncThrowingStream<StreamEvent, any Error>
+    /// Closes the connection politely. Idempotent.
+    func close() async
+}
+
+/// An event of a streaming command.
+public enum StreamEvent: Sendable, Hashable {
+    case output(OutputChunk)
+    case exit(ExitStatus)
+}
+
+/// Opens connections. The SSH module implements it over libssh2; FlotillaTesting has no fake of it that
+/// pretends to be a host: tests use real sshd servers.
+public protocol Transport: Sendable {
+    func connect(_ target: ConnectionTarget) async throws -> any Connection
+}
+
+extension Connection {
+    /// Writes `content` to `path` atomically (a temporary file in the same directory, then rename), with
+    /// `mode`, through the command's become settings. The file is complete or absent, never half-written.
+    public func writeFile(
+        _ path: String, content: [UInt8], mode: String = "0644", owner: String? = nil, become: Become? = nil,
+        timeout: Duration? = .seconds(60)
+    ) async throws -> CommandResult {
+        let script = AtomicWrite.script
+        var args = ["sh", "-c", script, "flotilla-write", path, mode]
+        if let owner { args.append(owner) }
+        var command = RemoteCommand(.argv(args), stdin: content, timeout: timeout, become: become)
+        command.outputLimit = 64 << 10
+        return try await run(command)
+    }
+}
+
+/// The remote side of an atomic file write; arguments are "$1" path, "$2" mode, "$3" optional owner.
+public enum AtomicWrite {
+    public static let script = #"""
+set -e
+f=$1; mode=$2; owner=${3-}
+dir=$(dirname -- "$f")
+tmp=$(mktemp "$dir/.flotilla.XXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+cat > "$tmp"
+chmod "$mode" "$tmp"
+if [ -n "$owner" ]; then chown "$owner" "$tmp"; fi
+mv -f -- "$tmp" "$f"
+trap - EXIT
+"""#
+}

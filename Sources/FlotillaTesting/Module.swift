@@ -1,0 +1,1 @@
+// The FlotillaTesting module. See Package.swift for what it holds.

@@ -1,0 +1,1 @@
+// The Inventory module. See Package.swift for what it holds.

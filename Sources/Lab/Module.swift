@@ -1,0 +1,1 @@
+// The Lab module. See Package.swift for what it holds.

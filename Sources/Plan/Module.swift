@@ -1,0 +1,1 @@
+// The Plan module. See Package.swift for what it holds.

@@ -1,0 +1,1 @@
+// The SSH module. See Package.swift for what it holds.

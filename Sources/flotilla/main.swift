@@ -1,0 +1,3 @@
+import FlotillaCLI
+
+await Flotilla.main()

@@ -1,0 +1,38 @@
+import Testing
+import FlotillaCore
+
+@Suite struct ShellQuoteTests {
+    @Test func safeWordsStayBare() {
+        #expect(ShellQuote.quote("chrony") == "chrony")
+        #expect(ShellQuote.quote("/etc/chrony/chrony.conf") == "/etc/chrony/chrony.conf")
+    }
+
+    @Test func quotesSpacesAndSingleQuotes() {
+        #expect(ShellQuote.quote("a b") == "'a b'")
+        #expect(ShellQuote.quote("it's") == "'it'\\''s'")
+        #expect(ShellQuote.quote("") == "''")
+        #expect(ShellQuote.join(["echo", "$HOME", "x;y"]) == "echo '$HOME' 'x;y'")
+    }
+
+    @Test func becomeWrapsInSudoNonInteractive() {
+        let cmd = RemoteCommand(.argv(["id", "-u"]), become: Become())
+        #expect(cmd.wireForm().line == "sudo -n -H -u root -- sh -c 'id -u'")
+        #expect(cmd.wireForm().stdin == nil)
+    }
+
+    @Test func becomePasswordGoesOnStdinBeforeTheCommandsInput() {
+        let cmd = RemoteCommand(.shell("cat"), stdin: Array("data".utf8), become: Become(password: "pw"))
+        let wire = cmd.wireForm()
+        #expect(wire.line == "sudo -S -p '' -H -u root -- sh -c cat")
+        #expect(wire.stdin == Array("pw\ndata".utf8))
+    }
+
+    @Test func durationsParse() {
+        #expect(DurationText.parse("50ms") == .milliseconds(50))
+        #expect(DurationText.parse("1s") == .seconds(1))
+        #expect(DurationText.parse("24h") == .seconds(86400))
+        #expect(DurationText.parse("2") == .seconds(2))
+        #expect(DurationText.parse("abc") == nil)
+        #expect(DurationText.parse("-1s") == nil)
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages Flotilla and its tests need. Idempotent; needs root.
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then echo "setup.sh: run as root (apt-get, network namespaces and containers need it)" >&2; exit 1; fi
+pkgs=(libssh2-1-dev pkg-config openssh-server openssh-client debootstrap systemd-container iproute2 sqlite3)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  # Keep package scripts from starting daemons (sshd on port 22) on this machine.
+  had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
+  [ $had_policy = 1 ] || printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ $had_policy = 1 ] || rm -f /usr/sbin/policy-rc.d
+fi
