@@ -86,7 +86,7 @@ import Testing
               User produser
             """)
         #expect(config.resolve(host: "x.lab").user == "labuser")
-        #expect(config.resolve(host: "X.LAB").user == "labuser")
+        #expect(config.resolve(host: "X.LAB").user == nil)   // OpenSSH's Host matching is case-sensitive
         #expect(config.resolve(host: "bad.lab").user == nil)
         #expect(config.resolve(host: "b.prod").user == "produser")
         #expect(config.resolve(host: "db7.prod").user == "produser")
@@ -354,6 +354,73 @@ import Testing
         #expect(SSHClientConfig.defaultPath(context: f.context) == f.home + "/.ssh/config")
         #expect(throws: SSHConfigError.self) {
             try SSHClientConfig.load(path: f.dir.file(".ssh"), context: f.context)
+        }
+    }
+
+    @Test func resolutionAgreesWithOpenSSHsOwnDumpOfTheConfig() async throws {
+        // `ssh -G` prints the configuration ssh would use, without connecting: an independent oracle.
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.file("inc"), withIntermediateDirectories: true)
+        try dir.write("inc/10.conf", "Host special\n  Port 7000\n  User special-user\n")
+        try dir.write("config", """
+            Include \(dir.file("inc"))/*.conf
+            Host web*
+              User deploy
+              Port 2222
+            Host web1
+              HostName %h.Example.com
+              UserKnownHostsFile /kh/%C /kh2
+            Match host *.example.com
+              ConnectTimeout 1m30s
+              IdentityFile /keys/example
+            Match originalhost db* user deploy
+              Port 5022
+            Host !bad.lab *.lab
+              StrictHostKeyChecking no
+              IdentitiesOnly yes
+            Host *
+              User fallback
+              IdentityFile /keys/default
+              StrictHostKeyChecking accept-new
+              ServerAliveInterval 15
+            """)
+        let context = LocalContext.current()
+        let config = try SSHClientConfig.load(path: dir.file("config"), context: context)
+        let cases: [(String, String?)] = [
+            ("web1", nil), ("web2", nil), ("db1", "deploy"), ("db1", nil), ("x.lab", nil), ("bad.lab", nil),
+            ("special", nil), ("WEB1", nil), ("X.LAB", nil), ("web1", "root"),
+        ]
+        for (host, user) in cases {
+            var argv = ["/usr/bin/ssh", "-G", "-F", dir.file("config")]
+            if let user { argv += ["-l", user] }
+            argv.append(host)
+            let out = try await runTool(argv)
+            #expect(out.status == 0)
+            var dump = [String: [String]]()
+            for line in out.output.split(separator: "\n") {
+                let parts = line.split(separator: " ", maxSplits: 1)
+                dump[parts[0].lowercased(), default: []].append(parts.count > 1 ? String(parts[1]) : "")
+            }
+            let r = config.resolve(host: host, user: user)
+            let label: Comment = "\(host) as \(user ?? "-")"
+            #expect(dump["user"] == [r.user ?? context.userName], label)
+            #expect(dump["hostname"] == [r.hostName ?? host.lowercased()], label)
+            #expect(dump["port"] == [String(r.port ?? 22)], label)
+            #expect(dump["connecttimeout"] == [r.connectTimeout.map { String($0.components.seconds) } ?? "none"], label)
+            #expect(dump["serveraliveinterval"] == [String(r.serverAliveInterval?.components.seconds ?? 0)], label)
+            let strict = switch r.strictHostKeyChecking {
+            case .strict: "true"
+            case .acceptNew: "accept-new"
+            case .off: "false"
+            case nil: "ask"
+            }
+            #expect(dump["stricthostkeychecking"] == [strict], label)
+            #expect(dump["identitiesonly"] == [r.identitiesOnly == true ? "yes" : "no"], label)
+            #expect(dump["identityfile"] == r.identityFiles, label)
+            if let files = r.userKnownHostsFiles {
+                #expect(dump["userknownhostsfile"] == [files.joined(separator: " ")], label)
+            }
         }
     }
 }

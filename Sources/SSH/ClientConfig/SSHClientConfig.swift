@@ -58,10 +58,11 @@ public struct SSHClientConfig: Sendable {
         var active = true
         walk(source, active: &active, neverMatch: false, values: &values, host: host, user: user)
 
-        let hostName = values.hostName.map { TokenExpansion.expand($0, ["h": host]) }
+        // ssh lower-cases the host name it connects to once HostName is applied.
+        let hostName = values.hostName.map { TokenExpansion.expand($0, ["h": host]).lowercased() }
         let remoteUser = user ?? values.user ?? context.userName
         let tokens = TokenExpansion.pathValues(
-            originalHost: host, hostName: hostName ?? host, port: values.port ?? 22, remoteUser: remoteUser,
+            originalHost: host, hostName: hostName ?? host.lowercased(), port: values.port ?? 22, remoteUser: remoteUser,
             local: context)
         func expandPath(_ path: String) -> String {
             let tilde = LocalFiles.expandTilde(path, home: context.home)
@@ -110,9 +111,10 @@ public struct SSHClientConfig: Sendable {
         }
     }
 
-    /// `Host`: some pattern matches and no negated one does.
+    /// `Host`: some pattern matches and no negated one does. Case-sensitive, as OpenSSH's
+    /// `match_pattern` is: `Host web*` does not apply to `WEB1`.
     private func hostMatches(_ host: String, _ patterns: [String]) -> Bool {
-        WildcardPattern.matchList(host, patterns) == .matched
+        WildcardPattern.matchList(host, patterns, caseInsensitive: false) == .matched
     }
 
     private func matches(_ condition: MatchCondition, host: String, user: String?, values: ResolvedValues) -> Bool {
@@ -127,6 +129,7 @@ public struct SSHClientConfig: Sendable {
                 switch criterion.attribute {
                 case .host:
                     // The host after any HostName so far, as OpenSSH's match_cfg_line sees it.
+                    // match_hostname: case-insensitive, unlike `Host` lines.
                     let current = values.hostName.map { TokenExpansion.expand($0, ["h": host]) } ?? host
                     result = WildcardPattern.matchList(current, criterion.patterns) == .matched
                 case .originalhost:
