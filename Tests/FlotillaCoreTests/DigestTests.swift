@@ -73,6 +73,13 @@ import FlotillaCore
         #expect(Hex.encode(HMAC.sha1(key: key, message: message)) == expected)
     }
 
+    @Test func precomputedHMACKeyGivesTheSameMACForEveryMessage() {
+        let key = HMAC.SHA1Key(Array("Jefe".utf8))
+        #expect(Hex.encode(key.authenticate(Array("what do ya want for nothing?".utf8)))
+                == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
+        #expect(key.authenticate(Array("another".utf8)) == HMAC.sha1(key: Array("Jefe".utf8), message: Array("another".utf8)))
+    }
+
     @Test func hmacSHA256MatchesRFC4231FirstCase() {
         let mac = HMAC.sha256(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8))
         #expect(Hex.encode(mac) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")

@@ -421,4 +421,41 @@ func hostKey(_ type: String, seed: UInt8) -> HostKey {
             }
         }
     }
+
+    @Test func checksFromManyThreadsStayCorrectWhileOthersRecord() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let existing = (0..<100).map { line("old\($0)", hostKey("ssh-ed25519", seed: UInt8($0))) }
+        try dir.write("kh", existing.joined(separator: "\n") + "\n")
+        let store = KnownHostsStore(files: [], writeFile: dir.file("kh"))
+        let failures = Mutex<[String]>([])
+        await onThreads(200) { i in
+            let n = i / 2
+            if i % 2 == 0 {
+                // Ask twice, as a session does: key types, then the key (the second answer comes from the cache).
+                let types = store.knownKeyTypes(host: "old\(n)", port: 22)
+                let verdict = store.check(host: "old\(n)", port: 22, key: hostKey("ssh-ed25519", seed: UInt8(n)))
+                if types != ["ssh-ed25519"] || verdict != .match(file: dir.file("kh"), line: n + 1) {
+                    failures.withLock { $0.append("old\(n): \(types) \(verdict)") }
+                }
+            } else {
+                do {
+                    try store.record(host: "new\(n)", port: 22, key: hostKey("ssh-rsa", seed: UInt8(n)))
+                } catch {
+                    failures.withLock { $0.append("new\(n): \(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        for n in 0..<100 {
+            guard case .match = store.check(host: "new\(n)", port: 22, key: hostKey("ssh-rsa", seed: UInt8(n))) else {
+                Issue.record("new\(n) was recorded but does not match")
+                continue
+            }
+        }
+        #expect(store.check(host: "new1", port: 22, key: hostKey("ssh-rsa", seed: 2))
+                == .mismatch(file: dir.file("kh"), line: try #require(store.entries.first { $0.hostField == "new1" }).line,
+                             knownType: "ssh-rsa"))
+        #expect(try dir.read("kh").split(separator: "\n").count == 200)
+    }
 }
