@@ -363,7 +363,7 @@ import Testing
         defer { dir.remove() }
         try FileManager.default.createDirectory(atPath: dir.file("inc"), withIntermediateDirectories: true)
         try dir.write("inc/10.conf", "Host special\n  Port 7000\n  User special-user\n")
-        try dir.write("config", """
+        try await compareWithOpenSSH(dir: dir, config: """
             Include \(dir.file("inc"))/*.conf
             Host web*
               User deploy
@@ -384,13 +384,47 @@ import Testing
               IdentityFile /keys/default
               StrictHostKeyChecking accept-new
               ServerAliveInterval 15
-            """)
+            """, cases: [
+                ("web1", nil), ("web2", nil), ("db1", "deploy"), ("db1", nil), ("x.lab", nil), ("bad.lab", nil),
+                ("special", nil), ("WEB1", nil), ("X.LAB", nil), ("web1", "root"),
+            ])
+    }
+
+    @Test func conditionalIncludeQuotingAndNegatedMatchAgreeWithOpenSSH() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        try dir.write("lab.conf", "Port 2200\nHost other\n  User never-for-lab\n")
+        try await compareWithOpenSSH(dir: dir, config: """
+            HOST=quoted
+              HostName="real.example"
+              port = 2201
+            Host *.lab
+              Include \(dir.file("lab.conf"))
+              User lab-user
+            Match !host *.lab originalhost a*,!ab*
+              User a-user
+              ServerAliveInterval 1m
+            Match user "deploy"
+              ConnectTimeout 5
+            Match all
+              IdentityFile /keys/all
+              UserKnownHostsFile "/kh with space/%h_%p_%r_%n"
+            Host *
+              User default-user
+              StrictHostKeyChecking yes
+            """, cases: [
+                ("quoted", nil), ("x.lab", nil), ("other", nil), ("ax", nil), ("abc", nil), ("x.lab", "deploy"),
+                ("ax", "deploy"),
+            ])
+    }
+
+    /// Writes `config`, runs `ssh -G` for each (host, user) and compares the keywords Flotilla honours
+    /// with `resolve`, mapping nil to OpenSSH's defaults.
+    private func compareWithOpenSSH(dir: TempDirectory, config text: String, cases: [(String, String?)]) async throws {
+        try dir.write("config", text)
         let context = LocalContext.current()
         let config = try SSHClientConfig.load(path: dir.file("config"), context: context)
-        let cases: [(String, String?)] = [
-            ("web1", nil), ("web2", nil), ("db1", "deploy"), ("db1", nil), ("x.lab", nil), ("bad.lab", nil),
-            ("special", nil), ("WEB1", nil), ("X.LAB", nil), ("web1", "root"),
-        ]
+        #expect(config.warnings.isEmpty)
         for (host, user) in cases {
             var argv = ["/usr/bin/ssh", "-G", "-F", dir.file("config")]
             if let user { argv += ["-l", user] }
