@@ -458,4 +458,42 @@ func hostKey(_ type: String, seed: UInt8) -> HostKey {
                              knownType: "ssh-rsa"))
         #expect(try dir.read("kh").split(separator: "\n").count == 200)
     }
+
+    @Test func matchingLinesAgreeWithSshKeygenFind() async throws {
+        // `ssh-keygen -F name` lists the lines OpenSSH considers for a host: an independent oracle for
+        // wildcards, negation, case, ports, hashed names and markers.
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let text = [
+            line("*.lab,!bad.lab", ed1),                                                         // 1
+            line("db?.prod", ed1),                                                               // 2
+            line("[*.lab]:2222", ed2),                                                           // 3
+            line("web1,10.0.0.5", ed1),                                                          // 4
+            "@revoked *.prod \(rsa1.type) \(rsa1.base64)",                                       // 5
+            line("WEB2,[Web3]:2200", ed2),                                                       // 6
+            "|1|AAECAwQFBgcICQoLDA0ODxAREhM=|hrtfZrKxbKOpN4lnqwTFNWZAgaI= \(ed1.type) \(ed1.base64)", // 7
+            "|1|AAECAwQFBgcICQoLDA0ODxAREhM=|4GiSMcFEgSivPyUSn1blo3VQ984= \(ed2.type) \(ed2.base64)", // 8
+            line("*", rsa1),                                                                     // 9
+            line("!*.internal,*.example.com", rsa1),                                             // 10
+        ].joined(separator: "\n") + "\n"
+        try dir.write("kh", text)
+        let store = KnownHostsStore(files: [dir.file("kh")], writeFile: nil)
+        #expect(store.warnings.isEmpty)
+        let cases: [(String, Int)] = [
+            ("a.lab", 22), ("bad.lab", 22), ("db1.prod", 22), ("db10.prod", 22), ("a.lab", 2222), ("web1", 22),
+            ("10.0.0.5", 22), ("web2", 22), ("web3", 2200), ("web3", 22), ("web1.example.com", 22),
+            ("web1.example.com", 2222), ("x.internal.example.com", 22), ("nothing", 22),
+        ]
+        for (host, port) in cases {
+            let name = KnownHostsEntry.lookupName(host: host, port: port)
+            let found = try await runTool(["/usr/bin/ssh-keygen", "-F", name, "-f", dir.file("kh")])
+            let expected = found.output.split(separator: "\n").compactMap { row -> Int? in
+                // "# Host a.lab found: line 1 " or "... line 5 REVOKED"
+                guard row.hasPrefix("# Host "), let range = row.range(of: "found: line ") else { return nil }
+                return Int(row[range.upperBound...].prefix(while: \.isNumber))
+            }
+            #expect(expected.contains(9), "ssh-keygen output not understood: \(found.output)")  // `*` matches all
+            #expect(store.entries(host: host, port: port).map(\.line) == expected, "\(name)")
+        }
+    }
 }

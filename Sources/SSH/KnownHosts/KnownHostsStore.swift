@@ -96,6 +96,13 @@ public final class KnownHostsStore: Sendable {
         return index.keyTypes(positions: positions)
     }
 
+    /// Every line whose host field applies to the host on the port (revoked and cert-authority lines
+    /// included), in file order: what `ssh-keygen -F` lists.
+    public func entries(host: String, port: Int) -> [KnownHostsEntry] {
+        let (index, positions) = lookup(KnownHostsEntry.lookupName(host: host, port: port))
+        return positions.map { index.entries[$0] }
+    }
+
     /// Records a key accepted under accept-new: appends `host type base64` (or `[host]:port ...`) to the
     /// write file and remembers it for later checks in this run.
     ///
