@@ -496,4 +496,28 @@ func hostKey(_ type: String, seed: UInt8) -> HostKey {
             #expect(store.entries(host: host, port: port).map(\.line) == expected, "\(name)")
         }
     }
+
+    @Test func recordCopesWithWritersThatDoNotLockAndWithAReplacedFile() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let file = dir.file("kh")
+        let store = KnownHostsStore(files: [], writeFile: file)
+        #expect(try store.record(host: "a", port: 22, key: ed1) == .match(file: file, line: 1))
+        // ssh itself appends without flock; the store must not assume it knows where the file ends.
+        let handle = try #require(FileHandle(forWritingAtPath: file))
+        handle.seekToEndOfFile()
+        handle.write(Data((line("outsider", ed2) + "\n").utf8))
+        try handle.close()
+        #expect(try store.record(host: "b", port: 22, key: ed1) == .match(file: file, line: 3))
+        #expect(store.entries.map(\.line) == [1, 2, 3])
+        #expect(store.check(host: "outsider", port: 22, key: ed2) == .match(file: file, line: 2))
+        #expect(store.warnings.isEmpty)
+        // Replaced by a shorter file (an editor's save, `ssh-keygen -R`): read anew, nothing of the old kept.
+        try dir.write("kh.new", line("c", ed2) + "\n")
+        #expect(rename(dir.file("kh.new"), file) == 0)
+        #expect(try store.record(host: "d", port: 22, key: ed1) == .match(file: file, line: 2))
+        #expect(store.check(host: "a", port: 22, key: ed1) == .notFound)
+        #expect(store.check(host: "c", port: 22, key: ed2) == .match(file: file, line: 1))
+        #expect(try dir.read("kh") == line("c", ed2) + "\n" + line("d", ed1) + "\n")
+    }
 }

@@ -31,16 +31,19 @@ struct KnownHostsIndex: Sendable {
     }
 
     /// Drops the entries and warnings of `file` after `afterLine` (to read those lines again).
-    mutating func remove(file: String, afterLine: Int) {
+    /// - Returns: whether anything was dropped.
+    @discardableResult
+    mutating func remove(file: String, afterLine: Int) -> Bool {
         let stale: (String, Int) -> Bool = { $0 == file && $1 > afterLine }
         guard entries.contains(where: { stale($0.file, $0.line) })
             || warnings.contains(where: { stale($0.file, $0.line) })
-        else { return }
+        else { return false }
         let kept = entries.filter { !stale($0.file, $0.line) }
         let keptWarnings = warnings.filter { !stale($0.file, $0.line) }
         self = KnownHostsIndex()
         kept.forEach { add($0) }
         warnings = keptWarnings
+        return true
     }
 
     /// Positions of the entries whose host field matches, in file order.

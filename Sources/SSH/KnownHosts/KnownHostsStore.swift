@@ -149,11 +149,12 @@ public final class KnownHostsStore: Sendable {
             let consumedLines = cursor.lines
             cursor.consume(tail)
             let verdict = state.withLock { state in
-                // Lines after the last complete one were read before (a partial last line); read them again.
-                state.index.remove(file: path, afterLine: consumedLines)
+                // Lines after the last complete one read so far are provisional (a partial last line, or
+                // the line this store appended last time): drop them and take the file's word for them.
+                let removed = state.index.remove(file: path, afterLine: consumedLines)
                 parsed.entries.forEach { state.index.add($0) }
                 state.index.warnings += parsed.warnings
-                state.changed()
+                if removed || !parsed.entries.isEmpty { state.changed() }
                 return state.index.verdict(positions: state.index.matching(name), key: key)
             }
             guard verdict == .notFound else { return verdict }
@@ -178,8 +179,8 @@ public final class KnownHostsStore: Sendable {
                 }
                 written += n
             }
-            cursor.offset = Int(st.st_size) + bytes.count
-            cursor.lines = lineNumber
+            // The cursor stays before the new line: a writer that does not lock (ssh itself) may have
+            // appended meanwhile, so the next record reads the file's end again instead of assuming.
             state.withLock { state in
                 state.index.add(entry)
                 state.changed()
