@@ -7,12 +7,12 @@ import Testing
     /// A fixed local side: home in a fresh temp dir, so `~` and Include resolve there.
     struct Fixture {
         let dir: TempDirectory
-        let context: LocalContext
+        let context: SSHClientConfig.LocalContext
 
         init() throws {
             dir = try TempDirectory()
             try FileManager.default.createDirectory(atPath: dir.file(".ssh"), withIntermediateDirectories: true)
-            context = LocalContext(home: dir.path, userName: "alice", hostName: "ctl.example.org", uid: 1000,
+            context = SSHClientConfig.LocalContext(home: dir.path, userName: "alice", hostName: "ctl.example.org", uid: 1000,
                                    environment: ["KEYDIR": "/srv/keys"])
         }
 
@@ -422,7 +422,7 @@ import Testing
     /// with `resolve`, mapping nil to OpenSSH's defaults.
     private func compareWithOpenSSH(dir: TempDirectory, config text: String, cases: [(String, String?)]) async throws {
         try dir.write("config", text)
-        let context = LocalContext.current()
+        let context = SSHClientConfig.LocalContext.current()
         let config = try SSHClientConfig.load(path: dir.file("config"), context: context)
         #expect(config.warnings.isEmpty)
         for (host, user) in cases {

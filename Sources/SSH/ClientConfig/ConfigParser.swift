@@ -11,10 +11,10 @@ struct ConfigParser {
     /// OpenSSH's READCONF_MAX_DEPTH.
     static let maxIncludeDepth = 16
 
-    let context: LocalContext
+    let context: SSHClientConfig.LocalContext
     private(set) var warnings = [SSHConfigWarning]()
 
-    init(context: LocalContext) {
+    init(context: SSHClientConfig.LocalContext) {
         self.context = context
     }
 

@@ -75,7 +75,7 @@ enum TokenExpansion {
 
     /// The values of the path tokens for one connection.
     static func pathValues(
-        originalHost: String, hostName: String, port: Int, remoteUser: String, local: LocalContext
+        originalHost: String, hostName: String, port: Int, remoteUser: String, local: SSHClientConfig.LocalContext
     ) -> [Character: String] {
         let shortLocal = String(local.hostName.prefix(while: { $0 != "." }))
         // %C: SHA-1 of %l%h%p%r (and %j, always empty here), as ssh_connection_hash computes it.
