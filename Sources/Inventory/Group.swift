@@ -1,0 +1,26 @@
+/// One group of the inventory, with what the inventory files say about it.
+public struct Group: Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    /// Hosts listed directly in the group, in file order.
+    public var hosts: [String]
+    /// Child groups, in file order.
+    public var children: [String]
+    /// Variables from the inventory files (`[name:vars]`, YAML `vars:`). Files in `group_vars/` are not
+    /// included here; `Inventory.variables(for:)` merges everything.
+    public var vars: [String: InventoryValue]
+    /// Where the group was first mentioned; `nil` for the implicit `all` and `ungrouped`.
+    public var location: SourceLocation?
+
+    public init(
+        name: String, hosts: [String] = [], children: [String] = [], vars: [String: InventoryValue] = [:],
+        location: SourceLocation? = nil
+    ) {
+        self.name = name
+        self.hosts = hosts
+        self.children = children
+        self.vars = vars
+        self.location = location
+    }
+
+    public var description: String { name }
+}
