@@ -11,6 +11,7 @@ struct InventoryBuilder {
     init() {
         addGroup("all", at: nil)
         addGroup("ungrouped", at: nil)
+        groups["all"]!.children = ["ungrouped"]
     }
 
     func hasGroup(_ name: String) -> Bool { groups[name] != nil }
