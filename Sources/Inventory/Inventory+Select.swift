@@ -3,12 +3,12 @@ extension Inventory {
     /// own hosts first, then its children's; `all` in inventory order. `nil` selects every host.
     ///
     /// Throws when a plain or intersection term matches no host and no group, or when nothing is left.
-    public func select(pattern: String?) throws -> [Host] {
+    public func select(pattern: String?) throws -> [InventoryHost] {
         guard let pattern, !pattern.trimmingWhitespace().isEmpty else { return hosts }
         return try select(try HostPattern(pattern))
     }
 
-    public func select(_ pattern: HostPattern) throws -> [Host] {
+    public func select(_ pattern: HostPattern) throws -> [InventoryHost] {
         var selected: [String] = []
         for term in pattern.terms {
             let matched = try match(term.expression, in: pattern)

@@ -22,9 +22,9 @@ public struct Inventory: Sendable {
     /// The paths given to `load`, in order.
     public let sources: [String]
     /// Every host, in the order the inventory first names it.
-    public let hosts: [Host]
+    public let hosts: [InventoryHost]
     /// Every group by name, `all` and `ungrouped` included.
-    public let groups: [String: Group]
+    public let groups: [String: InventoryGroup]
     /// Group names in the order they were first mentioned (`all` and `ungrouped` first).
     public let groupNames: [String]
     /// What Ansible would warn about; loading went on.
@@ -145,7 +145,7 @@ public struct Inventory: Sendable {
     }
 
     /// The host with this inventory name.
-    public func host(named name: String) -> Host? {
+    public func host(named name: String) -> InventoryHost? {
         hostIndex[name].map { hosts[$0] }
     }
 
@@ -196,7 +196,7 @@ public struct Inventory: Sendable {
         return result
     }
 
-    public func variables(for host: Host) throws -> [String: InventoryValue] {
+    public func variables(for host: InventoryHost) throws -> [String: InventoryValue] {
         try variables(for: host.name)
     }
 
@@ -215,4 +215,10 @@ public struct Inventory: Sendable {
         }
         return result
     }
+}
+
+extension Inventory {
+    /// `Inventory.Host`, for code that also imports Foundation (which has a `Host` class of its own).
+    public typealias Host = InventoryHost
+    public typealias Group = InventoryGroup
 }

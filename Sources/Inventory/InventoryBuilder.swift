@@ -2,9 +2,9 @@
 /// adds the implicit structure (`all` above every top-level group, `ungrouped` for hosts of no group).
 struct InventoryBuilder {
     var hostOrder: [String] = []
-    var hosts: [String: Host] = [:]
+    var hosts: [String: InventoryHost] = [:]
     var groupOrder: [String] = []
-    var groups: [String: Group] = [:]
+    var groups: [String: InventoryGroup] = [:]
     var errors: [InventoryError] = []
     var warnings: [InventoryWarning] = []
 
@@ -18,7 +18,7 @@ struct InventoryBuilder {
 
     mutating func addGroup(_ name: String, at location: SourceLocation?) {
         guard groups[name] == nil else { return }
-        groups[name] = Group(name: name, location: location)
+        groups[name] = InventoryGroup(name: name, location: location)
         groupOrder.append(name)
     }
 
@@ -26,7 +26,7 @@ struct InventoryBuilder {
     mutating func addHost(_ name: String, to group: String, vars: [String: InventoryValue], at location: SourceLocation) {
         addGroup(group, at: location)
         if hosts[name] == nil {
-            hosts[name] = Host(name: name, location: location)
+            hosts[name] = InventoryHost(name: name, location: location)
             hostOrder.append(name)
         }
         if !hosts[name]!.groups.contains(group) { hosts[name]!.groups.append(group) }

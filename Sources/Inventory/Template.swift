@@ -103,7 +103,7 @@ extension Inventory {
         }
     }
 
-    public func connectionVars(for host: Host) throws -> HostConnectionVars {
+    public func connectionVars(for host: InventoryHost) throws -> HostConnectionVars {
         try connectionVars(for: host.name)
     }
 }

@@ -1,5 +1,5 @@
 /// One group of the inventory, with what the inventory files say about it.
-public struct Group: Sendable, Hashable, CustomStringConvertible {
+public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
     public var name: String
     /// Hosts listed directly in the group, in file order.
     public var hosts: [String]

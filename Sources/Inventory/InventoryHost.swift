@@ -1,5 +1,5 @@
 /// One host of the inventory.
-public struct Host: Sendable, Hashable, Identifiable, CustomStringConvertible {
+public struct InventoryHost: Sendable, Hashable, Identifiable, CustomStringConvertible {
     /// The inventory name (`inventory_hostname`), used in every message about the host.
     public var name: String
     /// The groups that list the host directly, in the order they first did (`all` and `ungrouped`
