@@ -34,7 +34,7 @@ struct INIInventoryParser {
         var state = State.hosts("ungrouped")
         var pending: [String: Pending] = [:]
         var pendingOrder: [String] = []
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
 
         for (index, rawLine) in lines.enumerated() {
             var raw = String(rawLine)
