@@ -57,7 +57,7 @@ public struct InventoryCommand: AsyncParsableCommand {
         do {
             let (inventory, hosts) = try options.load()
             for warning in inventory.warnings { Self.standardError("\(warning)") }
-            let report = try InventoryReport(inventory: inventory, hosts: hosts)
+            let report = InventoryReport(inventory: inventory, hosts: hosts)
             if json {
                 print(try report.json())
             } else if graph {
@@ -82,7 +82,7 @@ struct InventoryReport {
     let hosts: [InventoryHost]
     let selected: Set<String>
 
-    init(inventory: Inventory, hosts: [InventoryHost]) throws {
+    init(inventory: Inventory, hosts: [InventoryHost]) {
         self.inventory = inventory
         self.hosts = hosts
         self.selected = Set(hosts.map(\.name))

@@ -45,10 +45,15 @@ public struct Inventory: Sendable {
 
     /// Reads several inventories into one, like repeated `ansible -i`. Throws `InventoryError`, with
     /// every problem found (`.multiple`) when there are several.
+    ///
+    /// As in Ansible, a source that is not an existing path but contains a comma is a host list
+    /// (`-i 'web1,web2:2222,'`): each item is an ungrouped host, and no `group_vars/` apply to it.
     public static func load(paths: [String]) throws -> Inventory {
         var builder = InventoryBuilder()
         for path in paths {
-            if FilePath.isDirectory(path) {
+            if isHostList(path) {
+                loadHostList(path, into: &builder)
+            } else if FilePath.isDirectory(path) {
                 loadDirectory(path, into: &builder)
             } else {
                 loadFile(path, into: &builder)
@@ -59,7 +64,7 @@ public struct Inventory: Sendable {
         var warnings = builder.warnings
         var directories: [VariablesDirectory] = []
         if errors.isEmpty {
-            for path in paths {
+            for path in paths where !isHostList(path) {
                 let base = FilePath.isDirectory(path) ? path : FilePath.directory(of: path)
                 directories.append(
                     VariablesDirectory.load(
@@ -69,6 +74,26 @@ public struct Inventory: Sendable {
         }
         try InventoryError.check(errors)
         return Inventory(sources: paths, builder: builder, warnings: warnings, directories: directories)
+    }
+
+    static func isHostList(_ source: String) -> Bool {
+        source.contains(",") && !FilePath.exists(source)
+    }
+
+    /// Ansible's `host_list` inventory plugin: comma-separated host names, each maybe with `:port`.
+    static func loadHostList(_ source: String, into builder: inout InventoryBuilder) {
+        var offset = 0
+        for item in source.split(separator: ",", omittingEmptySubsequences: false) {
+            defer { offset += item.count + 1 }
+            let name = item.trimmingWhitespace()
+            guard !name.isEmpty else { continue }
+            let leading = item.prefix(while: { $0 == " " || $0 == "\t" }).count
+            let at = SourceLocation(file: "host list '\(source)'", line: 1, column: offset + leading + 1)
+            let split = HostRange.splitPort(name)
+            var vars: [String: InventoryValue] = [:]
+            if let port = split.port { vars["ansible_port"] = .int(port) }
+            builder.addHost(split.danglingColon ? name : split.name, to: "ungrouped", vars: vars, at: at)
+        }
     }
 
     static func loadFile(_ path: String, into builder: inout InventoryBuilder) {

@@ -76,10 +76,9 @@ struct YAMLInventoryParser {
             switch sectionValue {
             case .mapping(let m):
                 entries = YAMLDocument.entries(of: m)
-            case .scalar(let s) where InventoryValue(sectionValue) == .null:
-                _ = s
+            case .scalar where InventoryValue(sectionValue) == .null:
                 continue
-            case .scalar(let s) where s.tag.rawValue == Tag.Name.str.rawValue || InventoryValue(sectionValue).stringValue != nil:
+            case .scalar where InventoryValue(sectionValue).stringValue != nil:
                 entries = [(sectionValue, Node("~", .implicit))]
             default:
                 builder.errors.append(

@@ -46,3 +46,12 @@ import Testing
         #expect(inventory.warnings.first?.description.contains("ec2.py:1:1: warning: skipping executable") == true)
     }
 }
+
+@Suite struct HostListTests {
+    @Test func aCommaSeparatedSourceIsAListOfUngroupedHosts() throws {
+        let inventory = try Inventory.load(path: "web1, web2:2222,")
+        #expect(inventory.hosts.map(\.name) == ["web1", "web2"])
+        #expect(inventory.groups["ungrouped"]?.hosts == ["web1", "web2"])
+        #expect(try inventory.connectionVars(for: "web2").port == 2222)
+    }
+}
