@@ -7,7 +7,9 @@ internal import Foundation
 ///   `~` (matched from the start of the name, as Python's `re.match`). `all` and `*` are every host.
 /// - A term matching group names stands for all hosts of those groups and their children; a glob or
 ///   regex also matches host names. An optional subscript picks hosts of the result: `web[0]`,
-///   `web[-1]`, `web[1:3]` (inclusive), `web[2:]`. A range of digits with `-` (`node0[1-3]`) is a glob.
+///   `web[-1]`, `web[1:3]` (inclusive), `web[2:]`. As in Ansible, the old form `web[1-3]` is the
+///   subscript `web[1:3]`, not a glob; a set that is not a trailing subscript (`web[!2]`, `web[1-3]*`)
+///   is a glob.
 /// - `&term` intersects, `!term` excludes. Plain terms are applied first (a union), then intersections,
 ///   then exclusions, whatever order they were written in; with no plain term the start is `all`.
 /// - `@file` reads one pattern term per line from a file (blank lines and `#` comments skipped).
@@ -121,7 +123,9 @@ public struct HostPattern: Sendable, Hashable, CustomStringConvertible {
         let inner = expression[expression.index(after: open)..<expression.index(before: expression.endIndex)]
         let base = String(expression[..<open])
         if let n = Int(inner), inner.allSatisfy({ $0.isASCIIDigit || $0 == "-" }) { return (base, .index(n)) }
-        let parts = inner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        // Ansible still reads the old `[x-y]` form as the subscript `[x:y]` (with a deprecation warning).
+        let separator: Character = inner.contains(":") ? ":" : "-"
+        let parts = inner.split(separator: separator, maxSplits: 1, omittingEmptySubsequences: false)
         if parts.count == 2, let start = Int(parts[0]), parts[0].allSatisfy(\.isASCIIDigit),
             parts[1].allSatisfy(\.isASCIIDigit)
         {
