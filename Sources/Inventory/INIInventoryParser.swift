@@ -112,7 +112,7 @@ struct INIInventoryParser {
                     builder.errors.append(.syntax(at, expected: "a variable name before '='", found: "'\(line)'"))
                     continue
                 }
-                builder.setGroupVariable(group, key, PythonLiteral.value(of: value))
+                builder.setGroupVariable(group, key, PythonLiteral.value(of: value), at: at)
             }
         }
 

@@ -196,14 +196,7 @@ public struct Inventory: Sendable {
         }
     }
 
-    /// `ansible_group_priority` from the inventory files, 1 when unset.
-    func priority(of group: String) -> Int {
-        switch groups[group]?.vars["ansible_group_priority"] {
-        case .int(let n): return n
-        case .string(let s): return Int(s.trimmingWhitespace()) ?? 1
-        default: return 1
-        }
-    }
+    func priority(of group: String) -> Int { groups[group]?.priority ?? 1 }
 
     /// The host's variables, merged in the order described on `Inventory`. Templates (`{{ x }}`) are
     /// left as written; `resolvedVariables(for:)` expands them.

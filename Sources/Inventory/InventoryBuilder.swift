@@ -34,8 +34,23 @@ struct InventoryBuilder {
         hosts[name]!.vars.merge(vars) { _, new in new }
     }
 
-    mutating func setGroupVariable(_ group: String, _ key: String, _ value: InventoryValue) {
-        groups[group]?.vars[key] = value
+    /// Sets a group variable; `ansible_group_priority` sets the group's priority instead, as in Ansible.
+    mutating func setGroupVariable(_ group: String, _ key: String, _ value: InventoryValue, at location: SourceLocation) {
+        guard key == "ansible_group_priority" else {
+            groups[group]?.vars[key] = value
+            return
+        }
+        let number: Int?
+        switch value {
+        case .int(let n): number = n
+        case .string(let s): number = Int(s.trimmingWhitespace())
+        default: number = nil
+        }
+        guard let number else {
+            errors.append(.syntax(location, expected: "an integer for ansible_group_priority", found: "'\(value.text)'"))
+            return
+        }
+        groups[group]?.priority = number
     }
 
     /// Makes `child` a child of `parent`, refusing loops (an error at `location`).

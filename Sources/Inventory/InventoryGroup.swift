@@ -8,6 +8,9 @@ public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
     /// Variables from the inventory files (`[name:vars]`, YAML `vars:`). Files in `group_vars/` are not
     /// included here; `Inventory.variables(for:)` merges everything.
     public var vars: [String: InventoryValue]
+    /// `ansible_group_priority`: among groups of the same depth, higher priorities are applied later and
+    /// so win. Not a variable, as in Ansible.
+    public var priority: Int = 1
     /// Where the group was first mentioned; `nil` for the implicit `all` and `ungrouped`.
     public var location: SourceLocation?
 

@@ -91,7 +91,8 @@ struct YAMLInventoryParser {
                 let name = YAMLDocument.keyText(entryKey)
                 switch section {
                 case "vars":
-                    builder.setGroupVariable(group, name, InventoryValue(entryValue))
+                    builder.setGroupVariable(
+                        group, name, InventoryValue(entryValue), at: document.location(of: entryValue))
                 case "children":
                     parseGroup(name, key: entryKey, value: entryValue, document: document, into: &builder)
                     builder.addChild(group, name, at: document.location(of: entryKey))
