@@ -64,8 +64,11 @@ public struct Inventory: Sendable {
         var warnings = builder.warnings
         var directories: [VariablesDirectory] = []
         if errors.isEmpty {
-            for path in paths where !isHostList(path) {
-                let base = FilePath.isDirectory(path) ? path : FilePath.directory(of: path)
+            let bases = paths.filter { !isHostList($0) }.map {
+                FilePath.isDirectory($0) ? $0 : FilePath.directory(of: $0)
+            }
+            // A directory shared by several sources is read once, at its last place (where it wins).
+            for (index, base) in bases.enumerated() where !bases[(index + 1)...].contains(base) {
                 directories.append(
                     VariablesDirectory.load(
                         baseDirectory: base, groups: builder.groupOrder, hosts: builder.hostOrder, errors: &errors,

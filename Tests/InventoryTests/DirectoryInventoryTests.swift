@@ -35,6 +35,17 @@ import Testing
         #expect(inventory.warnings.map(\.message).contains { $0.contains("wbe.yml matches no group named 'wbe'") })
     }
 
+    @Test func twoSourcesInOneDirectoryReadItsVariablesFilesOnce() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("a.ini", "[web]\nweb1\n")
+        try directory.write("b.ini", "[db]\ndb1\n")
+        try directory.write("group_vars/all.yml", "shared: true\n")
+        try directory.write("group_vars/wbe.yml", "x: 1\n")
+        let inventory = try Inventory.load(paths: [directory.path("a.ini"), directory.path("b.ini")])
+        #expect(inventory.warnings.count == 1)
+        #expect(try inventory.variables(for: "db1") == ["shared": true])
+    }
+
     @Test func executableScriptsAreSkippedWithAWarning() throws {
         let directory = try TemporaryDirectory()
         try directory.write("a.ini", "[web]\nweb1\n")
