@@ -4,7 +4,7 @@ enum HostDefinition {
     /// `nil` when the definition is bad. `literal` says the text is exactly as written in the file, so that
     /// an error can point at the offending `[`.
     static func expand(
-        _ text: String, literal: Bool, at location: SourceLocation, into builder: inout InventoryBuilder
+        _ text: String, literal: Bool, at location: InventoryLocation, into builder: inout InventoryBuilder
     ) -> [(String, Int?)]? {
         let split = HostRange.splitPort(text)
         if split.danglingColon {

@@ -91,7 +91,7 @@ public struct Inventory: Sendable {
             let name = item.trimmingWhitespace()
             guard !name.isEmpty else { continue }
             let leading = item.prefix(while: { $0 == " " || $0 == "\t" }).count
-            let at = SourceLocation(file: "host list '\(source)'", line: 1, column: offset + leading + 1)
+            let at = InventoryLocation(file: "host list '\(source)'", line: 1, column: offset + leading + 1)
             let split = HostRange.splitPort(name)
             var vars: [String: InventoryValue] = [:]
             if let port = split.port { vars["ansible_port"] = .int(port) }
@@ -138,7 +138,7 @@ public struct Inventory: Sendable {
             } else if FilePath.isExecutable(path), (try? FilePath.read(path))?.hasPrefix("#!") == true {
                 builder.warnings.append(
                     InventoryWarning(
-                        location: SourceLocation(file: path, line: 1, column: 1),
+                        location: InventoryLocation(file: path, line: 1, column: 1),
                         message: "skipping executable inventory script; dynamic inventories are not supported"))
             } else {
                 loadFile(path, into: &builder)

@@ -16,14 +16,14 @@ struct InventoryBuilder {
 
     func hasGroup(_ name: String) -> Bool { groups[name] != nil }
 
-    mutating func addGroup(_ name: String, at location: SourceLocation?) {
+    mutating func addGroup(_ name: String, at location: InventoryLocation?) {
         guard groups[name] == nil else { return }
         groups[name] = InventoryGroup(name: name, location: location)
         groupOrder.append(name)
     }
 
     /// Adds (or redefines) a host in a group; `vars` are set on the host, later definitions winning.
-    mutating func addHost(_ name: String, to group: String, vars: [String: InventoryValue], at location: SourceLocation) {
+    mutating func addHost(_ name: String, to group: String, vars: [String: InventoryValue], at location: InventoryLocation) {
         addGroup(group, at: location)
         if hosts[name] == nil {
             hosts[name] = InventoryHost(name: name, location: location)
@@ -35,7 +35,7 @@ struct InventoryBuilder {
     }
 
     /// Sets a group variable; `ansible_group_priority` sets the group's priority instead, as in Ansible.
-    mutating func setGroupVariable(_ group: String, _ key: String, _ value: InventoryValue, at location: SourceLocation) {
+    mutating func setGroupVariable(_ group: String, _ key: String, _ value: InventoryValue, at location: InventoryLocation) {
         guard key == "ansible_group_priority" else {
             groups[group]?.vars[key] = value
             return
@@ -54,7 +54,7 @@ struct InventoryBuilder {
     }
 
     /// Makes `child` a child of `parent`, refusing loops (an error at `location`).
-    mutating func addChild(_ parent: String, _ child: String, at location: SourceLocation) {
+    mutating func addChild(_ parent: String, _ child: String, at location: InventoryLocation) {
         addGroup(parent, at: location)
         addGroup(child, at: location)
         if groups[parent]!.children.contains(child) { return }

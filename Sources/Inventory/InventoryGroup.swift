@@ -12,11 +12,11 @@ public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
     /// so win. Not a variable, as in Ansible.
     public var priority: Int = 1
     /// Where the group was first mentioned; `nil` for the implicit `all` and `ungrouped`.
-    public var location: SourceLocation?
+    public var location: InventoryLocation?
 
     public init(
         name: String, hosts: [String] = [], children: [String] = [], vars: [String: InventoryValue] = [:],
-        location: SourceLocation? = nil
+        location: InventoryLocation? = nil
     ) {
         self.name = name
         self.hosts = hosts

@@ -9,10 +9,10 @@ public struct InventoryHost: Sendable, Hashable, Identifiable, CustomStringConve
     /// suffix as `ansible_port`); later definitions win. Files in `host_vars/` are not included here.
     public var vars: [String: InventoryValue]
     /// Where the host was first defined.
-    public var location: SourceLocation?
+    public var location: InventoryLocation?
 
     public init(
-        name: String, groups: [String] = [], vars: [String: InventoryValue] = [:], location: SourceLocation? = nil
+        name: String, groups: [String] = [], vars: [String: InventoryValue] = [:], location: InventoryLocation? = nil
     ) {
         self.name = name
         self.groups = groups

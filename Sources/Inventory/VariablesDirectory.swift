@@ -95,7 +95,7 @@ struct VariablesDirectory: Sendable {
         if text.hasPrefix("$ANSIBLE_VAULT") {
             errors.append(
                 .syntax(
-                    SourceLocation(file: path, line: 1, column: 1), expected: "plain YAML variables",
+                    InventoryLocation(file: path, line: 1, column: 1), expected: "plain YAML variables",
                     found: "an ansible-vault encrypted file (not supported)"))
             return [:]
         }

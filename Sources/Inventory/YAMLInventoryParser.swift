@@ -22,7 +22,7 @@ struct YAMLInventoryParser {
         guard let root = document.root, InventoryValue(root) != .null else {
             builder.errors.append(
                 .syntax(
-                    SourceLocation(file: file, line: 1, column: 1), expected: "a mapping of groups such as 'all:'",
+                    InventoryLocation(file: file, line: 1, column: 1), expected: "a mapping of groups such as 'all:'",
                     found: "an empty file"))
             return
         }

@@ -3,7 +3,7 @@ import Testing
 
 /// Each broken fixture fails with the file, line and column of the mistake and what was expected.
 @Suite struct BrokenInventoryTests {
-    func expectFailure(_ name: String, _ message: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    func expectFailure(_ name: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(Fixture.failure("broken/" + name) == Fixture.path("broken/" + name) + message, sourceLocation: sourceLocation)
     }
 
@@ -77,5 +77,17 @@ import Testing
 
     @Test func missingInventoryFile() {
         #expect(Fixture.failure("nope.ini") == Fixture.path("nope.ini") + ": cannot read: no such file or directory")
+    }
+}
+
+@Suite struct BrokenHostLineTests {
+    @Test func unclosedQuotePointsAtTheQuote() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("q.ini", "[web]\nweb1 ansible_host=\"unclosed\n")
+        #expect(throws: InventoryError.syntax(
+            InventoryLocation(file: directory.path("q.ini"), line: 2, column: 19),
+            expected: "a closing quote (\")", found: "the end of the line")) {
+            try Inventory.load(path: directory.path("q.ini"))
+        }
     }
 }

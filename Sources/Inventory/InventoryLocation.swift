@@ -1,5 +1,5 @@
 /// A position in an inventory or variables file: the path as it was given, a 1-based line and column.
-public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+public struct InventoryLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int
