@@ -7,6 +7,13 @@ struct InventoryBuilder {
     var groups: [String: InventoryGroup] = [:]
     var errors: [InventoryError] = []
     var warnings: [InventoryWarning] = []
+    /// Which host is directly in which group, for constant-time checks on large ranges.
+    private var membership: Set<Membership> = []
+
+    private struct Membership: Hashable {
+        var host: String
+        var group: String
+    }
 
     init() {
         addGroup("all", at: nil)
@@ -29,9 +36,11 @@ struct InventoryBuilder {
             hosts[name] = InventoryHost(name: name, location: location)
             hostOrder.append(name)
         }
-        if !hosts[name]!.groups.contains(group) { hosts[name]!.groups.append(group) }
-        if !groups[group]!.hosts.contains(name) { groups[group]!.hosts.append(name) }
-        hosts[name]!.vars.merge(vars) { _, new in new }
+        if membership.insert(Membership(host: name, group: group)).inserted {
+            hosts[name]!.groups.append(group)
+            groups[group]!.hosts.append(name)
+        }
+        if !vars.isEmpty { hosts[name]!.vars.merge(vars) { _, new in new } }
     }
 
     /// Sets a group variable; `ansible_group_priority` sets the group's priority instead, as in Ansible.
@@ -83,6 +92,7 @@ struct InventoryBuilder {
         for name in groupOrder where name != "all" && !hasParent.contains(name) {
             groups["all"]!.children.append(name)
         }
+        var leaving: Set<String> = []
         for name in hostOrder {
             let direct = hosts[name]!.groups
             let real = direct.filter { $0 != "all" && $0 != "ungrouped" }
@@ -93,8 +103,9 @@ struct InventoryBuilder {
                 }
             } else if direct.contains("ungrouped") {
                 hosts[name]!.groups.removeAll { $0 == "ungrouped" }
-                groups["ungrouped"]!.hosts.removeAll { $0 == name }
+                leaving.insert(name)
             }
         }
+        if !leaving.isEmpty { groups["ungrouped"]!.hosts.removeAll { leaving.contains($0) } }
     }
 }

@@ -30,3 +30,13 @@ import Testing
         #expect(try inventory.variables(for: "edge2")["ansible_port"] == .int(2222))
     }
 }
+
+@Suite struct LargeInventoryTests {
+    @Test(.timeLimit(.minutes(1))) func twentyThousandHostsInTwoGroupsLoadAndSelect() throws {
+        let inventory = try Fixture.load("large.ini")
+        #expect(inventory.hosts.count == 20_000)
+        #expect(inventory.hosts.last?.name == "node20000.example.net")
+        #expect(inventory.host(named: "node00001.example.net")?.groups == ["big", "big2"])
+        #expect(try inventory.names("node1*:&big2:!node19*").count == 9_000)
+    }
+}
