@@ -9,6 +9,14 @@ public struct FactRequest: Sendable, Hashable, Codable {
     /// Files larger than this are reported with their size and digest but without content.
     public var maxFileBytes: Int
 
+    /// An empty request (os-release, package manager, virtualization, capabilities and chrony only).
+    public init(maxFileBytes: Int = 256 << 10) {
+        packages = []
+        units = []
+        files = []
+        self.maxFileBytes = maxFileBytes
+    }
+
     public init(packages: [String] = [], units: [String] = [], files: [String] = [], maxFileBytes: Int = 256 << 10) throws(FactsError) {
         self.packages = []
         self.units = []
