@@ -84,7 +84,7 @@ if have chronyd; then printf 'version=%s\n' "$(chronyd --version 2>/dev/null | h
 
     /// The script for a request: the prelude, then one line per package, unit and file.
     public static func script(for request: FactRequest) -> String {
-        var s = prelude
+        var s = prelude + "\n"
         s += "echo '@@flotilla:section packages'\n"
         for p in request.packages { s += "pkg " + ShellQuote.quote(p) + "\n" }
         s += "echo '@@flotilla:section units'\n"
