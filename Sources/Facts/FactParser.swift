@@ -150,7 +150,14 @@ public enum FactParser {
             guard let load = kv["LoadState"] else {
                 throw .malformedLine(section: "units", line: block.first?.number ?? 0, text: name, reason: "no LoadState for unit")
             }
-            let condition: Bool? = switch kv["ConditionResult"] { case "yes": true; case "no": false; default: nil }
+            // ConditionResult says "no" also for units whose conditions were never checked (never started);
+            // an empty ConditionTimestamp tells those apart.
+            let checked = kv["ConditionTimestamp"].map { !$0.isEmpty && $0 != "n/a" } ?? true
+            let condition: Bool? = switch (checked, kv["ConditionResult"]) {
+            case (true, "yes"): true
+            case (true, "no"): false
+            default: nil
+            }
             let fragment = kv["FragmentPath"].flatMap { $0.isEmpty ? nil : $0 }
             let preset = kv["UnitFilePreset"].flatMap { $0.isEmpty ? nil : $0 }
             out[name] = UnitFact(

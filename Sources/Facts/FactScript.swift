@@ -40,7 +40,7 @@ pkg() {
 unit() {
   printf '@@flotilla:unit %s\n' "$1"
   if ! have systemctl; then echo 'error=systemctl not found'; return 0; fi
-  if out=$(systemctl show -p Id,Names,LoadState,UnitFileState,UnitFilePreset,ActiveState,SubState,ConditionResult,FragmentPath,DropInPaths -- "$1" 2>&1); then
+  if out=$(systemctl show -p Id,Names,LoadState,UnitFileState,UnitFilePreset,ActiveState,SubState,ConditionResult,ConditionTimestamp,FragmentPath,DropInPaths -- "$1" 2>&1); then
     printf '%s\n' "$out"
   else
     printf 'error=%s\n' "$(printf '%s\n' "$out" | head -n 1)"

@@ -125,7 +125,8 @@ public struct UnitFact: Sendable, Codable, Hashable {
     public var activeState: ActiveState
     /// `SubState`: `running`, `dead`, `exited`, `failed`, ...
     public var subState: String
-    /// `ConditionResult`: false when a start condition (ConditionCapability=, ConditionVirtualization=) failed.
+    /// `ConditionResult`: false when a start condition (ConditionCapability=, ConditionVirtualization=) failed;
+    /// nil when the conditions were never checked (`ConditionTimestamp` empty).
     public var conditionResult: Bool?
     /// `FragmentPath`: the unit file (or /dev/null when masked); nil when there is none.
     public var fragmentPath: String?

@@ -81,15 +81,15 @@ extension PlanBuilder {
         // 7. The unit: unmasked, enabled, running.
         let u = unit(chronyUnit)
         var why: [String] = []
-        if u.isMasked { why.append("masked units cannot start") }
-        if !u.fileState.isEnabled && !u.isMasked { why.append("not enabled, so it would not start at boot") }
+        if u.isMasked { why.append("it is masked (a masked unit cannot start)") }
+        if !u.fileState.isEnabled && !u.isMasked { why.append("it is not enabled (it would not start at boot)") }
         if !u.activeState.isRunning {
             why.append(u.conditionResult == false && noCap
-                ? "not running (its start condition failed; the drop-in above lets it start)"
-                : "not running")
+                ? "it is not running (its start condition failed; the drop-in above lets it start)"
+                : "it is not running")
         }
         try ensureUnit(chronyUnit, UnitGoal(masked: false, enabled: true, state: .running),
-                       reason: "chrony must keep the time: " + Describe.list(why), at: at)
+                       reason: Describe.list(why), at: at)
     }
 
     /// chrony.conf for this host, with variables resolved and the resolved values checked.
