@@ -35,6 +35,17 @@ public enum Planner {
     }
 }
 
+extension Playbook {
+    /// The facts one host needs for the plays it is in (`plays` are indexes into `self.plays`).
+    public func factRequest(plays: [Int]? = nil, vars: [String: String] = [:], host: String = "all") throws(PlanError) -> FactRequest {
+        var request = FactRequest()
+        for index in plays ?? Array(self.plays.indices) {
+            request = request.merged(with: try self.plays[index].factRequest(vars: vars, host: host))
+        }
+        return request
+    }
+}
+
 extension Play {
     /// What the fact script must gather for this play on one host (paths for both families, so that one
     /// request fits a mixed fleet).

@@ -34,11 +34,33 @@ public struct Rollout: Sendable, Codable, Hashable {
 
     /// Batch sizes in order; the last one repeats until every host had its turn. Empty means all at once.
     public var serial: [Size]
+    /// A failure budget: an absolute number of hosts or a share of the play's hosts.
+    public enum Budget: Sendable, Codable, Hashable, CustomStringConvertible {
+        case count(Int)
+        /// Percent of the play's hosts, rounded down (0% allows no failure).
+        case percent(Int)
+
+        /// How many failed hosts a play of `total` hosts may have before no new batch starts.
+        public func allowed(of total: Int) -> Int {
+            switch self {
+            case .count(let n): n
+            case .percent(let p): total * p / 100
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .count(let n): "\(n)"
+            case .percent(let p): "\(p)%"
+            }
+        }
+    }
+
     /// Failures allowed before no new batch starts (counted over the whole run); nil means any failure stops it.
-    public var maxFailures: Size?
+    public var maxFailures: Budget?
     public var maxPerGroup: [GroupLimit]
 
-    public init(serial: [Size] = [], maxFailures: Size? = nil, maxPerGroup: [GroupLimit] = []) {
+    public init(serial: [Size] = [], maxFailures: Budget? = nil, maxPerGroup: [GroupLimit] = []) {
         self.serial = serial
         self.maxFailures = maxFailures
         self.maxPerGroup = maxPerGroup
