@@ -72,7 +72,7 @@ struct Distro: Sendable {
         switch packageManager {
         case .apt:
             return .exec(argv: [
-                "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=a", "apt-get", "-y", "-q",
+                "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=a", "UCF_FORCE_CONFFOLD=1", "apt-get", "-y", "-q",
                 "-o", "DPkg::Lock::Timeout=120", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
                 verb, "--",
             ] + names, timeoutSeconds: 600)

@@ -22,7 +22,7 @@ import Testing
             "~ unit[chrony.service]",
         ])
         #expect(p.change("package[ntpsec]")?.steps == [.exec(argv: [
-            "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=a", "apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=120",
+            "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=a", "UCF_FORCE_CONFFOLD=1", "apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=120",
             "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", "purge", "--", "ntpsec",
         ], timeoutSeconds: 600)])
         // ntp's unit went with its package: nothing stops or disables it separately.
