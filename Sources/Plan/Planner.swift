@@ -6,6 +6,7 @@ public enum Planner {
     /// the caller's data, not a reason to stop planning the others.
     public static func plan(_ play: Play, host: String, vars inventoryVars: [String: String], facts: HostFacts) throws(PlanError) -> HostPlan {
         let vars = try play.variables(for: host, inventory: inventoryVars)
+        try checkGathered(play.factRequest(vars: inventoryVars, host: host), facts: facts, host: host, at: play.position)
         var builder = try PlanBuilder(host: host, facts: facts)
         if let timesync = play.timesync { try builder.timesync(timesync, vars: vars) }
         for task in play.tasks { try builder.task(task, vars: vars, handlers: play.handlers) }
@@ -13,6 +14,17 @@ public enum Planner {
         return HostPlan(
             host: host, play: play.name, changes: builder.changes,
             summary: summary(play, facts: facts, changes: builder.changes, distro: builder.distro), factsDigest: facts.digest)
+    }
+
+    /// A plan from facts that were never gathered would be a guess ("absent" because nobody looked):
+    /// refuse it and say what is missing.
+    static func checkGathered(_ request: FactRequest, facts: HostFacts, host: String, at position: SourcePosition) throws(PlanError) {
+        let missing = request.packages.filter { facts.packages[$0] == nil }.map { "package[\($0)]" }
+            + request.units.filter { facts.units[$0] == nil }.map { "unit[\($0)]" }
+            + request.files.filter { facts.files[$0] == nil }.map { "file[\($0)]" }
+        guard missing.isEmpty else {
+            throw .cannotPlan(position, host: host, resource: "facts", reason: "the facts do not cover " + Describe.list(missing) + "; gather them with the play's factRequest")
+        }
     }
 
     static func summary(_ play: Play, facts: HostFacts, changes: [Change], distro: Distro) -> String {

@@ -36,13 +36,22 @@ extension PlanBuilder {
         // 4. chrony itself.
         let chronyMasked = unit(chronyUnit).isMasked
         let needsInstall = !package("chrony").isInstalled
+        // On Debian, chrony, ntpsec, openntpd and systemd-timesyncd all provide and conflict with
+        // time-daemon: apt removes whichever is still installed when chrony goes in.
+        let conflicting = distro.family == .debian && needsInstall
+            ? ["ntp", "ntpsec", "openntpd", "systemd-timesyncd"].filter { package($0).isInstalled } : []
         ensurePackage("chrony", .present, reason: needsInstall
             ? (distro.installEnablesAndStarts
                 ? "the time daemon timesync manages; Debian's package enables and starts \(chronyUnit) when it is installed"
                 : "the time daemon timesync manages; the package does not start \(chronyUnit), that is planned below")
                 + (chronyMasked ? "; \(chronyUnit) is masked, so it is unmasked first" : "")
+                + (conflicting.isEmpty ? "" : "; apt removes \(Describe.list(conflicting)) (config files kept), which conflict\(conflicting.count == 1 ? "s" : "") with it over time-daemon")
             : nil,
             extraBefore: needsInstall && chronyMasked ? [.systemctl(verb: .unmask, unit: chronyUnit)] : [])
+        for name in conflicting {
+            packages[name] = PackageFact(name: name, status: .configFiles, dpkgStatus: "rc")
+            for u in distro.units(ofPackage: name) where unit(u).exists && !unit(u).isMasked { units[u] = .notFound(u) }
+        }
         if needsInstall && chronyMasked, var u = units[chronyUnit] {
             u.loadState = .loaded
             units[chronyUnit] = u

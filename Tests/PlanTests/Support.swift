@@ -58,3 +58,12 @@ func convergedFacts(_ facts: HostFacts, after plan: HostPlan, chronyUnit: String
     }
     return f
 }
+
+/// Facts as the fact script would report them for `request`: whatever `facts` does not mention is absent.
+func gathered(_ facts: HostFacts, for request: FactRequest) -> HostFacts {
+    var f = facts
+    for p in request.packages where f.packages[p] == nil { f.packages[p] = .absent(p) }
+    for u in request.units where f.units[u] == nil { f.units[u] = .notFound(u) }
+    for path in request.files where f.files[path] == nil { f.files[path] = .absent(path) }
+    return f
+}

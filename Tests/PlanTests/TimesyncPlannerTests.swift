@@ -242,3 +242,91 @@ import Testing
         #expect(request.files.contains("/etc/apt/preferences.d/flotilla-timesync"))
     }
 }
+
+@Suite struct ChronyOptionsTests {
+    @Test func everyChronyKnobIsRendered() throws {
+        let book = try Playbook.parse(yaml: """
+        - hosts: all
+          timesync:
+            remove: [ntp]
+            servers:
+              - {address: 10.0.0.1, iburst: true, nts: true, xleave: true, minpoll: -2, maxpoll: 6}
+              - "10.0.0.2 key 7"
+            pools:
+              - "pool.example.org iburst maxsources 3"
+            allow: [10.88.0.0/24, "fd00::/8"]
+            deny: [10.88.0.99]
+            local_stratum: 10
+            makestep: {threshold: 0.5, limit: -1}
+            minsources: 2
+            maxdistance: 1.5
+            rtcsync: false
+            distro_sources: true
+            extra_lines: ["log tracking"]
+        """, file: "knobs.yml")
+        let p = try Planner.plan(book.plays[0], host: "h", vars: [:], facts: try Repo.facts("debian13-ntpsec"))
+        let conf = try #require(p.written("/etc/chrony/chrony.conf"))
+        #expect(conf == """
+        # Managed by Flotilla (timesync). Local edits are replaced on the next apply.
+
+        server 10.0.0.1 iburst minpoll -2 maxpoll 6 nts xleave
+        server 10.0.0.2 key 7
+
+        pool pool.example.org iburst maxsources 3
+
+        # Sources dropped in by the distribution's tools.
+        confdir /etc/chrony/conf.d
+        sourcedir /run/chrony-dhcp
+        sourcedir /etc/chrony/sources.d
+
+        minsources 2
+        maxdistance 1.5
+        makestep 0.5 -1
+
+        # Serve time to these clients.
+        allow 10.88.0.0/24
+        allow fd00::/8
+        deny 10.88.0.99
+        local stratum 10
+
+        # Distribution defaults.
+        keyfile /etc/chrony/chrony.keys
+        driftfile /var/lib/chrony/chrony.drift
+        ntsdumpdir /var/lib/chrony
+        logdir /var/log/chrony
+        maxupdateskew 100.0
+        leapsectz right/UTC
+
+        log tracking
+
+        """)
+        // ntpsec is running but not in this play's remove list: it stays.
+        #expect(p.change("package[ntpsec]") == nil)
+    }
+
+    @Test func factsThatWereNotGatheredAreRefused() throws {
+        let play = try Repo.playbook("chrony.yml").plays[0]
+        var facts = try Repo.facts("debian12-ntp")
+        facts.files["/etc/chrony/chrony.conf"] = nil
+        facts.units["chrony.service"] = nil
+        do {
+            _ = try Planner.plan(play, host: "h", vars: [:], facts: facts)
+            Issue.record("planned from facts nobody gathered")
+        } catch {
+            guard case .cannotPlan(_, let host, let resource, let reason) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(host == "h" && resource == "facts")
+            #expect(reason == "the facts do not cover unit[chrony.service] and file[/etc/chrony/chrony.conf]; gather them with the play's factRequest")
+        }
+    }
+}
+
+@Suite struct ConflictTests {
+    @Test func installingChronyOnDebianSaysWhichDaemonsAptRemoves() throws {
+        let play = try Repo.playbook("chrony.yml").plays[0]
+        let p = try Planner.plan(play, host: "h", vars: [:], facts: try Repo.facts("debian12-timesyncd"))
+        #expect(p.change("package[chrony]")?.reason.hasSuffix("; apt removes systemd-timesyncd (config files kept), which conflicts with it over time-daemon") == true)
+        let untouched = try Planner.plan(play, host: "h", vars: [:], facts: try Repo.facts("debian12-ntp"))
+        // ntp and ntpsec were purged before: nothing left to conflict.
+        #expect(untouched.change("package[chrony]")?.reason.contains("apt removes") == false)
+    }
+}
