@@ -212,3 +212,23 @@ import Testing
         #expect(throws: FactsError.notFactOutput(firstLine: "")) { try FactParser.parse(stdout: "") }
     }
 }
+
+@Suite struct FactsRendererTests {
+    @Test func textShowsTheFullUnitStateAndPackageStates() throws {
+        let text = FactsRenderer.text([("lab-03", try Fixture.facts("debian12-chrony-masked"))])
+        #expect(text.hasPrefix("lab-03: Debian GNU/Linux 12 (bookworm), apt, systemd-nspawn container, no CAP_SYS_TIME, chrony 4.3\n"))
+        #expect(text.contains("\n  package ntpsec: config files only (dpkg rc)\n"))
+        #expect(text.contains("\n  unit chrony.service: load masked, file masked, inactive (dead)\n"))
+        #expect(text.contains("\n  file /etc/chrony.conf: absent\n"))
+        #expect(text.contains("\n  file /etc/default/chrony: present, 255 bytes, 644 root:root, sha256 "))
+    }
+
+    @Test func jsonCarriesEachHostsDigest() throws {
+        let facts = try Fixture.facts("rhel9-chrony")
+        let json = FactsRenderer.json([("r1", facts)])
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let host = (object?["hosts"] as? [String: Any])?["r1"] as? [String: Any]
+        #expect(host?["digest"] as? String == facts.digest)
+        #expect((host?["facts"] as? [String: Any])?["hasCapSysTime"] as? Bool == true)
+    }
+}
