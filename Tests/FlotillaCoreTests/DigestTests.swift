@@ -73,9 +73,22 @@ import FlotillaCore
         #expect(Hex.encode(HMAC.sha1(key: key, message: message)) == expected)
     }
 
-    @Test func hmacSHA256MatchesRFC4231FirstCase() {
+    @Test func precomputedHMACKeyGivesTheSameMACForEveryMessage() {
+        let key = HMAC.SHA1Key(Array("Jefe".utf8))
+        #expect(Hex.encode(key.authenticate(Array("what do ya want for nothing?".utf8)))
+                == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
+        #expect(key.authenticate(Array("another".utf8)) == HMAC.sha1(key: Array("Jefe".utf8), message: Array("another".utf8)))
+    }
+
+    @Test func hmacSHA256MatchesRFC4231() {
         let mac = HMAC.sha256(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8))
         #expect(Hex.encode(mac) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+        let jefe = HMAC.sha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        #expect(Hex.encode(jefe) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        // A key longer than the block is hashed first (RFC 4231 test case 6).
+        let long = HMAC.sha256(key: [UInt8](repeating: 0xaa, count: 131),
+                               message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
+        #expect(Hex.encode(long) == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
     }
 
     @Test func hexRoundTripsAndRejectsBadText() {

@@ -17,7 +17,7 @@ public final class KnownHostsStore: Sendable {
     /// Whether `record` writes hashed host names (`|1|salt|hmac`), like OpenSSH's `HashKnownHosts yes`.
     public let hashNewEntries: Bool
 
-    private let index: Mutex<KnownHostsIndex>
+    private let state: Mutex<State>
     private let cursor: Mutex<WriteCursor>
 
     /// Reads `files` (missing ones are fine; unreadable ones become warnings) and, when it is not among
@@ -55,7 +55,7 @@ public final class KnownHostsStore: Sendable {
                 index.warnings.append(KnownHostsWarning(file: path, line: 0, reason: SystemError.text(code)))
             }
         }
-        self.index = Mutex(index)
+        self.state = Mutex(State(index: index))
         self.cursor = Mutex(cursor)
     }
 
@@ -74,24 +74,33 @@ public final class KnownHostsStore: Sendable {
     }
 
     /// Lines that were skipped, and files that could not be read.
-    public var warnings: [KnownHostsWarning] { index.withLock { $0.warnings } }
+    public var warnings: [KnownHostsWarning] { state.withLock { $0.index.warnings } }
 
     /// All key lines read or recorded so far, in file order.
-    public var entries: [KnownHostsEntry] { index.withLock { $0.entries } }
+    public var entries: [KnownHostsEntry] { state.withLock { $0.index.entries } }
 
     /// What the files say about `key` for `host` on `port` (`host` as in the target address; for a port
     /// other than 22 the `[host]:port` form is looked up, as OpenSSH does). Revocation wins over
     /// everything, then a matching line, then a same-type line with another key.
     public func check(host: String, port: Int, key: HostKey) -> KnownHostsVerdict {
         let name = KnownHostsEntry.lookupName(host: host, port: port)
-        return index.withLock { $0.verdict(lookupName: name, key: key) }
+        let (index, positions) = lookup(name)
+        return index.verdict(positions: positions, key: key)
     }
 
     /// The key types known for the host, in file order without repeats, so the session can ask the
     /// server for a key known_hosts can vouch for (see `HostKey.algorithms(forKeyType:)`).
     public func knownKeyTypes(host: String, port: Int) -> [String] {
         let name = KnownHostsEntry.lookupName(host: host, port: port)
-        return index.withLock { $0.keyTypes(lookupName: name) }
+        let (index, positions) = lookup(name)
+        return index.keyTypes(positions: positions)
+    }
+
+    /// Every line whose host field applies to the host on the port (revoked and cert-authority lines
+    /// included), in file order: what `ssh-keygen -F` lists.
+    public func entries(host: String, port: Int) -> [KnownHostsEntry] {
+        let (index, positions) = lookup(KnownHostsEntry.lookupName(host: host, port: port))
+        return positions.map { index.entries[$0] }
     }
 
     /// Records a key accepted under accept-new: appends `host type base64` (or `[host]:port ...`) to the
@@ -139,12 +148,14 @@ public final class KnownHostsStore: Sendable {
             let needsNewline = !tail.isEmpty && tail.last != UInt8(ascii: "\n")
             let consumedLines = cursor.lines
             cursor.consume(tail)
-            let verdict = index.withLock { index in
-                // Lines after the last complete one were read before (a partial last line); read them again.
-                index.remove(file: path, afterLine: consumedLines)
-                parsed.entries.forEach { index.add($0) }
-                index.warnings += parsed.warnings
-                return index.verdict(lookupName: name, key: key)
+            let verdict = state.withLock { state in
+                // Lines after the last complete one read so far are provisional (a partial last line, or
+                // the line this store appended last time): drop them and take the file's word for them.
+                let removed = state.index.remove(file: path, afterLine: consumedLines)
+                parsed.entries.forEach { state.index.add($0) }
+                state.index.warnings += parsed.warnings
+                if removed || !parsed.entries.isEmpty { state.changed() }
+                return state.index.verdict(positions: state.index.matching(name), key: key)
             }
             guard verdict == .notFound else { return verdict }
 
@@ -168,11 +179,46 @@ public final class KnownHostsStore: Sendable {
                 }
                 written += n
             }
-            cursor.offset = Int(st.st_size) + bytes.count
-            cursor.lines = lineNumber
-            index.withLock { $0.add(entry) }
+            // The cursor stays before the new line: a writer that does not lock (ssh itself) may have
+            // appended meanwhile, so the next record reads the file's end again instead of assuming.
+            state.withLock { state in
+                state.index.add(entry)
+                state.changed()
+            }
             return .match(file: path, line: lineNumber)
         }
+    }
+}
+
+extension KnownHostsStore {
+    /// The entries and the matching positions for a lookup name. Matching runs on a copy of the index
+    /// (copy-on-write: no real copying) outside the lock; results are cached per name, because a
+    /// session asks twice (key types, then the key) and hashed lines cost an HMAC each.
+    private func lookup(_ name: String) -> (KnownHostsIndex, [Int]) {
+        let (index, generation, cached) = state.withLock { ($0.index, $0.generation, $0.cache[name]) }
+        if let cached { return (index, cached) }
+        let positions = index.matching(name)
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.cache.count >= State.cacheLimit { state.cache.removeAll(keepingCapacity: true) }
+            state.cache[name] = positions
+        }
+        return (index, positions)
+    }
+}
+
+/// What the store's lock protects.
+private struct State: Sendable {
+    static let cacheLimit = 16384
+
+    var index: KnownHostsIndex
+    /// Bumped on every change of `index`; cached positions belong to one generation.
+    var generation = 0
+    var cache = [String: [Int]]()
+
+    mutating func changed() {
+        generation += 1
+        cache.removeAll(keepingCapacity: true)
     }
 }
 

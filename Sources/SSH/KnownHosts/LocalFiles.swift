@@ -117,3 +117,22 @@ package enum SystemError {
         return String(cString: message) + " (errno \(code))"
     }
 }
+
+extension LocalFiles {
+    /// The real user id.
+    package static func uid() -> UInt32 { UInt32(getuid()) }
+
+    /// The process environment as a dictionary.
+    package static func environment() -> [String: String] {
+        var result = [String: String]()
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                result[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}

@@ -1,10 +1,14 @@
 /// OpenSSH's host pattern matching (match.c): `*` matches any run of characters, `?` exactly one,
 /// everything else itself. Used by known_hosts host fields and by `Host` / `Match host` in ssh_config.
 package enum WildcardPattern {
-    /// Whether `text` matches `pattern`. Both are compared case-insensitively (ASCII), as OpenSSH
-    /// lower-cases host names before matching them.
-    package static func matches(_ text: String, _ pattern: String) -> Bool {
-        let t = Array(text.utf8).map(lower), p = Array(pattern.utf8).map(lower)
+    /// Whether `text` matches `pattern`. By default both are compared case-insensitively (ASCII), as
+    /// OpenSSH lower-cases host names before matching them; user names are compared exactly.
+    package static func matches(_ text: String, _ pattern: String, caseInsensitive: Bool = true) -> Bool {
+        var t = Array(text.utf8), p = Array(pattern.utf8)
+        if caseInsensitive {
+            t = t.map(lower)
+            p = p.map(lower)
+        }
         var ti = 0, pi = 0
         var starP = -1, starT = 0
         while ti < t.count {
@@ -37,12 +41,14 @@ package enum WildcardPattern {
     }
 
     /// Matches `text` against patterns such as `["*.example.com", "!bad.example.com"]`.
-    package static func matchList(_ text: String, _ patterns: some Sequence<some StringProtocol>) -> ListResult {
+    package static func matchList(
+        _ text: String, _ patterns: some Sequence<some StringProtocol>, caseInsensitive: Bool = true
+    ) -> ListResult {
         var positive = false
         for raw in patterns {
             let negated = raw.hasPrefix("!")
             let pattern = negated ? String(raw.dropFirst()) : String(raw)
-            if matches(text, pattern) {
+            if matches(text, pattern, caseInsensitive: caseInsensitive) {
                 if negated { return .negated }
                 positive = true
             }
