@@ -17,6 +17,8 @@ struct PlanBuilder {
     var changes: [Change] = []
     /// Handlers to run at the end: (unit, action) -> resources that asked for it, in order of first request.
     var pending: [(unit: String, action: HandlerSpec.Action, by: [String])] = []
+    /// Where the resource being planned was written, for errors.
+    var position = SourcePosition(file: "", line: 0, column: 0)
 
     init(host: String, facts: HostFacts) throws(PlanError) {
         self.host = host
@@ -87,7 +89,7 @@ struct PlanBuilder {
     mutating func ensureFile(
         _ path: String, content: String, mode: String = "0644", owner: String = "root", group: String = "root",
         reason: String, makeParent: Bool = false, then: [Step] = []
-    ) -> Bool {
+    ) throws(PlanError) -> Bool {
         let f = file(path)
         let id = "file[\(path)]"
         let wantMode = Self.normalMode(mode)
@@ -112,7 +114,9 @@ struct PlanBuilder {
                 action: .update, resource: id, before: Describe.file(f), after: after,
                 reason: sameContent ? reason + " (mode or owner differ)" : reason,
                 diff: LineDiff.unified(old: old, new: content, oldLabel: path, newLabel: path), steps: steps))
-        case .tooLarge, .unreadable, .notRegular:
+        case .notRegular:
+            throw .cannotPlan(position, host: host, resource: id, reason: "something other than a regular file is at that path (a directory?); Flotilla will not replace it")
+        case .tooLarge, .unreadable:
             changes.append(Change(
                 action: .update, resource: id, before: Describe.file(f), after: after,
                 reason: reason + " (the current file could not be compared, so it is rewritten)", steps: stepsWrite))

@@ -83,7 +83,8 @@ enum PlayReader {
 
     static func play(_ node: Node, reader: inout YAMLReader) throws(PlanError) -> Play {
         let f = try reader.mapping(node, context: "a play", key: "play", allowed: playKeys, required: ["hosts"])
-        let hosts = try reader.string(f, "hosts")?.raw ?? ""
+        // `hosts` is a pattern, or a list of patterns as Ansible allows (joined into one union pattern).
+        let hosts = try reader.templates(f, "hosts")?.map(\.raw).joined(separator: ":") ?? ""
         let name = try reader.string(f, "name")?.raw ?? hosts
         var vars: [String: Template] = [:]
         if let v = f["vars"] {

@@ -4,6 +4,7 @@ import Facts
 extension PlanBuilder {
     mutating func task(_ task: TaskSpec, vars: [String: String], handlers: [HandlerSpec]) throws(PlanError) {
         let before = changes.count
+        position = task.position
         var ids: [String] = []
         switch task.resource {
         case .package(let spec):
@@ -21,7 +22,7 @@ extension PlanBuilder {
             for d in spec.dropins {
                 let path = distro.dropInDirectory(name) + "/" + d.name
                 let content = try d.content.resolve(vars, host: host)
-                if ensureFile(path, content: content.hasSuffix("\n") ? content : content + "\n", reason: "drop-in for \(name)",
+                if try ensureFile(path, content: content.hasSuffix("\n") ? content : content + "\n", reason: "drop-in for \(name)",
                               makeParent: true, then: [.systemctl(verb: .daemonReload, unit: nil)]) {
                     dropInChanged = true
                     if var u = units[name] {
@@ -41,7 +42,7 @@ extension PlanBuilder {
                 ensureAbsent(path, reason: task.name ?? "the playbook wants it gone")
             } else {
                 let content = try spec.content?.resolve(vars, host: host) ?? ""
-                ensureFile(path, content: content, mode: spec.mode, owner: spec.owner, group: spec.group,
+                try ensureFile(path, content: content, mode: spec.mode, owner: spec.owner, group: spec.group,
                            reason: task.name ?? "the playbook's content for it", makeParent: true)
             }
             ids.append("file[\(path)]")
@@ -108,7 +109,7 @@ extension PlanBuilder {
         }
         guard edited != lines || f.state == .absent else { return }
         let content = edited.isEmpty ? "" : edited.joined(separator: "\n") + "\n"
-        ensureFile(path, content: content, mode: mode, owner: owner, group: group,
+        try ensureFile(path, content: content, mode: mode, owner: owner, group: group,
                    reason: reason ?? (spec.present ? "the line '\(wanted ?? "")' must be there" : "lines matching '\(spec.regexp ?? wanted ?? "")' must go"))
     }
 }

@@ -15,6 +15,7 @@ extension PlanBuilder {
             throw .unsupportedHost(host: host, reason: "systemd is not running on this host; Flotilla manages time daemons through systemd")
         }
         let at = spec.position
+        position = at
         let chronyUnit = distro.chronyUnit
 
         // 1. Competing daemons.
@@ -31,7 +32,7 @@ extension PlanBuilder {
             : "not installed; masked anyway (a mask needs no unit file) so that a later install cannot start it", at: at)
 
         // 3. The guard against returning daemons.
-        if spec.guardAgainstReturn { planGuard(spec) }
+        if spec.guardAgainstReturn { try planGuard(spec) }
 
         // 4. chrony itself.
         let chronyMasked = unit(chronyUnit).isMasked
@@ -60,7 +61,7 @@ extension PlanBuilder {
         // 5. Configuration.
         let config = try chronyConfig(spec, vars: vars)
         let confPath = distro.chronyConf
-        if ensureFile(confPath, content: config, reason: needsInstall
+        if try ensureFile(confPath, content: config, reason: needsInstall
             ? "chrony's configuration as the playbook describes it; replaces the package's default once chrony is installed"
             : "chrony's configuration as the playbook describes it (the whole file: the result depends only on the playbook and the distribution)") {
             notify(chronyUnit, .restart, by: "file[\(confPath)]")
@@ -69,11 +70,11 @@ extension PlanBuilder {
         // 6. Containers without CAP_SYS_TIME: -x and a drop-in that clears ConditionCapability.
         let noCap = !facts.hasCapSysTime
         let where_ = facts.virtualization.isContainer ? "this host is a container (\(facts.virtualization.kind)) without CAP_SYS_TIME" : "this host has no CAP_SYS_TIME"
-        planOptions(needX: noCap, why: where_)
+        try planOptions(needX: noCap, why: where_)
         let dropIn = distro.containerDropIn
         if noCap {
             let content = "# Managed by Flotilla: \(where_), so \(chronyUnit)'s\n# ConditionCapability=CAP_SYS_TIME would keep it 'inactive (dead)'. chronyd runs with -x\n# (it never sets the clock), and this empty assignment clears the condition.\n[Unit]\nConditionCapability=\n"
-            if ensureFile(dropIn, content: content, reason: "\(where_): the unit's ConditionCapability=CAP_SYS_TIME would keep chronyd from starting at all; the drop-in clears it (chronyd runs with -x)",
+            if try ensureFile(dropIn, content: content, reason: "\(where_): the unit's ConditionCapability=CAP_SYS_TIME would keep chronyd from starting at all; the drop-in clears it (chronyd runs with -x)",
                           makeParent: true, then: [.systemctl(verb: .daemonReload, unit: nil)]) {
                 notify(chronyUnit, .restart, by: "file[\(dropIn)]")
                 if var u = units[chronyUnit] {
@@ -132,7 +133,7 @@ extension PlanBuilder {
     }
 
     /// chronyd's options file: `-x` added when the host cannot set the clock, removed when it can again.
-    mutating func planOptions(needX: Bool, why: String) {
+    mutating func planOptions(needX: Bool, why: String) throws(PlanError) {
         let (path, variable, defaults, header) = distro.chronyOptions
         let f = file(path)
         let chronyUnit = distro.chronyUnit
@@ -156,7 +157,7 @@ extension PlanBuilder {
         let reason = needX
             ? "\(why): chronyd runs with -x, so it tracks and serves time without trying to set the clock it shares"
             : "this host has CAP_SYS_TIME: chronyd may set the clock again, so -x goes"
-        if ensureFile(path, content: newText, reason: reason) {
+        if try ensureFile(path, content: newText, reason: reason) {
             notify(chronyUnit, .restart, by: "file[\(path)]")
         }
     }
@@ -172,14 +173,14 @@ extension PlanBuilder {
     }
 
     /// Keeps the removed daemons from coming back: an apt pin with priority -1, or dnf/yum's exclude list.
-    mutating func planGuard(_ spec: TimesyncSpec) {
+    mutating func planGuard(_ spec: TimesyncSpec) throws(PlanError) {
         let names = spec.remove
         guard !names.isEmpty else { return }
         let path = distro.guardFile
         if distro.packageManager == .apt {
             var content = "# Managed by Flotilla (timesync guard): chrony keeps the time; these daemons must not come back.\n"
             content += names.map { "Package: \($0)\nPin: version *\nPin-Priority: -1\n" }.joined(separator: "\n")
-            ensureFile(path, content: content, reason: "guard: apt will not install \(Describe.list(names)) again (pin priority -1), whatever pulls them in")
+            try ensureFile(path, content: content, reason: "guard: apt will not install \(Describe.list(names)) again (pin priority -1), whatever pulls them in")
             return
         }
         // dnf and yum: add the names to `excludepkgs=` (dnf) or `exclude=` (yum) in [main], keeping what is there.
@@ -205,7 +206,7 @@ extension PlanBuilder {
         } else {
             lines.insert(contentsOf: ["[main]", "\(key)=" + names.joined(separator: " ")], at: 0)
         }
-        ensureFile(path, content: lines.joined(separator: "\n") + "\n",
+        try ensureFile(path, content: lines.joined(separator: "\n") + "\n",
                    reason: "guard: \(distro.packageManager.rawValue) will not install \(Describe.list(names)) again (\(key) in [main])")
     }
 }

@@ -19,6 +19,14 @@ struct YAMLReader {
 
     init(file: String) { self.file = file }
 
+    /// Ansible's keys that Flotilla spells differently, so the message points at the right one.
+    static let ansibleHints: [String: String] = [
+        "serial": "rollout.serial", "max_fail_percentage": "rollout.max_failures", "any_errors_fatal": "rollout.max_failures",
+        "become": "the inventory's ansible_become", "gather_facts": "nothing (Flotilla gathers only what the play needs)",
+        "handler": "handlers", "task": "tasks", "systemd": "service", "apt": "package", "dnf": "package", "yum": "package",
+        "copy": "file", "template": "file", "lineinfile": "line",
+    ]
+
     func position(_ node: Node) -> SourcePosition {
         guard let mark = node.mark else { return SourcePosition(file: file, line: 0, column: 0) }
         return SourcePosition(file: file, line: mark.line, column: mark.column)
@@ -45,7 +53,8 @@ struct YAMLReader {
             }
             let name = ks.string
             guard allowed.contains(name) else {
-                diagnostics.append(.unknownKey(position(k), key: name, context: context, suggestion: EditDistance.suggestion(for: name, among: allowed)))
+                let hint = Self.ansibleHints[name].flatMap { allowed.contains(String($0.prefix { $0 != "." })) ? $0 : nil }
+                diagnostics.append(.unknownKey(position(k), key: name, context: context, suggestion: hint ?? EditDistance.suggestion(for: name, among: allowed)))
                 continue
             }
             fields.entries[name] = (position(k), v)

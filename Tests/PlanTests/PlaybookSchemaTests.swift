@@ -1,3 +1,4 @@
+import Facts
 import Plan
 import Testing
 
@@ -208,6 +209,29 @@ import Testing
     @Test func aPlaybookIsAListOfPlays() {
         #expect(throws: PlanError.badValue(SourcePosition(file: "test.yml", line: 1, column: 1), key: "playbook", expected: "a list of plays (each starting with '- name:' or '- hosts:')", got: "a mapping")) {
             try parse("hosts: all\ntimesync: {servers: [\"10.0.0.1\"]}\n")
+        }
+    }
+}
+
+@Suite struct AnsibleHabitsTests {
+    @Test func ansibleSerialPointsAtRollout() {
+        #expect(throws: PlanError.unknownKey(SourcePosition(file: "a.yml", line: 2, column: 3), key: "serial", context: "a play", suggestion: "rollout.serial")) {
+            try Playbook.parse(yaml: "- hosts: all\n  serial: 1\n  timesync: {servers: [\"10.0.0.1\"]}\n", file: "a.yml")
+        }
+    }
+
+    @Test func hostsMayBeAListOfPatterns() throws {
+        let book = try Playbook.parse(yaml: "- hosts: [zone_a, zone_b]\n  timesync: {servers: [\"10.0.0.1\"]}\n", file: "a.yml")
+        #expect(book.plays[0].hosts == "zone_a:zone_b")
+        #expect(book.plays[0].name == "zone_a:zone_b")
+    }
+
+    @Test func aDirectoryWhereAFileShouldBeIsNotReplaced() throws {
+        let play = try Playbook.parse(yaml: "- hosts: all\n  tasks:\n    - file: {path: /etc/app.conf, content: x}\n", file: "a.yml").plays[0]
+        var facts = try Repo.facts("debian13-ntpsec")
+        facts.files["/etc/app.conf"] = FileFact(path: "/etc/app.conf", state: .notRegular, mode: "755", owner: "root", group: "root", size: 4096)
+        #expect(throws: PlanError.cannotPlan(SourcePosition(file: "a.yml", line: 3, column: 7), host: "h", resource: "file[/etc/app.conf]", reason: "something other than a regular file is at that path (a directory?); Flotilla will not replace it")) {
+            try Planner.plan(play, host: "h", vars: [:], facts: facts)
         }
     }
 }
