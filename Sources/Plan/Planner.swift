@@ -4,7 +4,10 @@ public import Facts
 public enum Planner {
     /// Plans one host for one play. Errors name the host and the playbook position; a failing host is
     /// the caller's data, not a reason to stop planning the others.
-    public static func plan(_ play: Play, host: String, vars inventoryVars: [String: String], facts: HostFacts) throws(PlanError) -> HostPlan {
+    /// `factsDigest` may be passed when the caller already has it (it is the same for all of a host's plays).
+    public static func plan(
+        _ play: Play, host: String, vars inventoryVars: [String: String], facts: HostFacts, factsDigest: String? = nil
+    ) throws(PlanError) -> HostPlan {
         let vars = try play.variables(for: host, inventory: inventoryVars)
         try checkGathered(play.factRequest(vars: inventoryVars, host: host), facts: facts, host: host, at: play.position)
         var builder = try PlanBuilder(host: host, facts: facts)
@@ -13,7 +16,7 @@ public enum Planner {
         builder.flushHandlers()
         return HostPlan(
             host: host, play: play.name, changes: builder.changes,
-            summary: summary(play, facts: facts, changes: builder.changes, distro: builder.distro), factsDigest: facts.digest)
+            summary: summary(play, facts: facts, changes: builder.changes, distro: builder.distro), factsDigest: factsDigest ?? facts.digest)
     }
 
     /// A plan from facts that were never gathered would be a guess ("absent" because nobody looked):

@@ -65,7 +65,7 @@ extension PlanError {
 
 /// The schema of a play and everything in it.
 enum PlayReader {
-    static let playKeys = ["name", "hosts", "vars", "rollout", "sync_gate", "timesync", "tasks", "handlers"]
+    static let playKeys = ["name", "hosts", "vars", "rollout", "sync_gate", "verify", "timesync", "tasks", "handlers"]
     static let rolloutKeys = ["serial", "max_failures", "max_per_group"]
     static let gateKeys = ["tries", "interval", "max_correction", "max_skew", "max_offset", "source"]
     static let timesyncKeys = [
@@ -93,7 +93,11 @@ enum PlayReader {
         }
         var rollout = Rollout()
         if let r = f["rollout"] { rollout = try self.rollout(r, reader: &reader) }
-        let gate = try f["sync_gate"].map { n throws(PlanError) in try syncGate(n, reader: &reader) }
+        // `verify` is another name for `sync_gate`; one of them.
+        if f.has("sync_gate") && f.has("verify") {
+            reader.diagnostics.append(.invalid(f.entries["verify"]!.keyPosition, message: "'verify' and 'sync_gate' are the same setting; keep one"))
+        }
+        let gate = try (f["sync_gate"] ?? f["verify"]).map { n throws(PlanError) in try syncGate(n, reader: &reader) }
         let timesync = try f["timesync"].map { n throws(PlanError) in try self.timesync(n, reader: &reader) }
         var handlers: [HandlerSpec] = []
         if let h = f["handlers"] {

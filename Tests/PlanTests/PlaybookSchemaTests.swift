@@ -235,3 +235,13 @@ import Testing
         }
     }
 }
+
+@Suite struct SyncGateTests {
+    @Test func verifyIsAnotherNameForSyncGate() throws {
+        let book = try Playbook.parse(yaml: "- hosts: all\n  verify: {tries: 5, interval: 2, max_correction: 0.01}\n  timesync: {servers: [\"10.0.0.1\"]}\n", file: "v.yml")
+        #expect(book.plays[0].syncGate?.waitsyncArgv == ["chronyc", "waitsync", "5", "0.01", "0", "2"])
+        #expect(throws: PlanError.self) {
+            try Playbook.parse(yaml: "- hosts: all\n  verify: {tries: 5}\n  sync_gate: {tries: 5}\n  timesync: {servers: [\"10.0.0.1\"]}\n", file: "v.yml")
+        }
+    }
+}
