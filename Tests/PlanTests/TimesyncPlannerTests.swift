@@ -1,3 +1,4 @@
+import Foundation
 import Facts
 import Plan
 import Testing
@@ -328,5 +329,26 @@ import Testing
         let untouched = try Planner.plan(play, host: "h", vars: [:], facts: try Repo.facts("debian12-ntp"))
         // ntp and ntpsec were purged before: nothing left to conflict.
         #expect(untouched.change("package[chrony]")?.reason.contains("apt removes") == false)
+    }
+}
+
+@Suite struct ShippedPlaybookTests {
+    /// Every playbook in Playbooks/ loads and plans every play against every fixture host.
+    @Test func everyShippedPlaybookLoadsAndPlans() throws {
+        let dir = Repo.root.appendingPathComponent("Playbooks")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
+        #expect(files == ["chrony-master.yml", "chrony.yml"])
+        let fixtures = ["debian12-ntp", "debian12-timesyncd", "debian12-chrony-masked", "debian12-chrony-dead", "debian13-ntpsec",
+                        "ubuntu2204-timesyncd", "ubuntu2404-chrony", "rhel9-chrony", "rhel9-bare", "amzn2023-chrony"]
+        for file in files {
+            let book = try Repo.playbook(file)
+            for play in book.plays {
+                for fixture in fixtures {
+                    let p = try Planner.plan(play, host: fixture, vars: labVars, facts: try Repo.facts(fixture))
+                    #expect(!p.changes.isEmpty, "\(file) \(play.name) \(fixture)")
+                    #expect(p.changes.allSatisfy { !$0.steps.isEmpty && !$0.reason.isEmpty })
+                }
+            }
+        }
     }
 }
