@@ -3,7 +3,7 @@ import Foundation
 /// Plans for people (text) and for machines (JSON).
 public enum PlanRenderer {
     /// Text grouped by play, hosts with identical plans folded together, and a summary line.
-    public static func text(_ plans: [HostPlan], colour: Bool = false) -> String {
+    public static func text(_ plans: [HostPlan], failures: [HostFailure] = [], colour: Bool = false) -> String {
         let paint = Paint(on: colour)
         var out = ""
         var playOrder: [String] = []
@@ -44,7 +44,14 @@ public enum PlanRenderer {
             }
             out += "\n"
         }
-        out += paint.bold(PlanSummary(plans).description) + "\n"
+        if !failures.isEmpty {
+            out += paint.bold("Could not plan \(failures.count) host\(failures.count == 1 ? "" : "s")") + "\n"
+            for f in failures {
+                out += "  " + paint.wrap("31", "!") + " \(f.host)" + (f.play.map { " (\($0))" } ?? "") + ": \(f.message)\n"
+            }
+            out += "\n"
+        }
+        out += paint.bold(PlanSummary(plans, failures: failures).description) + "\n"
         return out
     }
 
@@ -52,7 +59,8 @@ public enum PlanRenderer {
     ///
     /// ```
     /// { "formatVersion": 1,
-    ///   "summary": { "hosts", "changing", "converged", "changes", "create", "update", "delete" },
+    ///   "summary": { "hosts", "changing", "converged", "failed", "changes", "create", "update", "delete" },
+    ///   "failures": [ { "host", "play"?, "message" } ],
     ///   "plans": [ { "host", "play", "summary", "factsDigest",
     ///                "changes": [ { "action": "create|update|delete", "resource", "before", "after",
     ///                               "reason", "diff"?, "steps": [ STEP ] } ] } ] }
@@ -60,8 +68,8 @@ public enum PlanRenderer {
     /// A STEP is one of `{"exec": {"argv": [..], "timeoutSeconds": N}}`,
     /// `{"writeFile": {"path", "content", "mode", "owner", "group", "backup"}}`, `{"removeFile": {"path", "backup"}}`,
     /// `{"makeDirectory": {"path", "mode"}}`, `{"systemctl": {"verb", "unit"?}}`.
-    public static func json(_ plans: [HostPlan]) -> String {
-        let doc = PlanDocument(formatVersion: 1, summary: PlanSummary(plans), plans: plans)
+    public static func json(_ plans: [HostPlan], failures: [HostFailure] = []) -> String {
+        let doc = PlanDocument(formatVersion: 1, summary: PlanSummary(plans, failures: failures), plans: plans, failures: failures)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(doc) else { return "{}" }
@@ -72,6 +80,7 @@ public enum PlanRenderer {
         var formatVersion: Int
         var summary: PlanSummary
         var plans: [HostPlan]
+        var failures: [HostFailure]
     }
 
     struct Paint {

@@ -147,3 +147,24 @@ import Testing
         #expect(rollout.maxFailures?.allowed(of: 37) == 1)
     }
 }
+
+@Suite struct FailureRenderingTests {
+    @Test func hostsThatCouldNotBePlannedAreListedAndCounted() throws {
+        let play = try Repo.playbook("chrony.yml").plays[0]
+        let ok = try Planner.plan(play, host: "a1", vars: [:], facts: try Repo.facts("rhel9-chrony"))
+        var failures: [HostFailure] = []
+        let docker = try Repo.facts("debian12-real-docker")
+        do {
+            _ = try Planner.plan(play, host: "d1", vars: [:], facts: docker)
+        } catch {
+            failures.append(HostFailure(host: "d1", play: play.name, message: error.description))
+        }
+        failures.append(HostFailure(host: "x9", message: "unreachable: connection refused"))
+        let text = PlanRenderer.text([ok], failures: failures)
+        #expect(text.contains("\nCould not plan 2 hosts\n  ! d1 (chrony on every host (AWS Time Sync)): d1: systemd is not running on this host; Flotilla manages time daemons through systemd\n  ! x9: unreachable: connection refused\n"))
+        #expect(text.hasSuffix("Plan: 3 hosts, 1 to change (4 changes: 1 to add, 3 to change, 0 to destroy), 0 converged, 2 could not be planned\n"))
+        let json = PlanRenderer.json([ok], failures: failures)
+        #expect(json.contains("\"failed\" : 2"))
+        #expect(json.contains("\"message\" : \"unreachable: connection refused\""))
+    }
+}
