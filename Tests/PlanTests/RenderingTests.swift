@@ -168,3 +168,66 @@ import Testing
         #expect(json.contains("\"message\" : \"unreachable: connection refused\""))
     }
 }
+
+@Suite struct LineDiffPropertyTests {
+    /// Applies a unified diff to `old`; nil when a context or removed line does not match.
+    static func apply(_ diff: String, to old: [String]) -> [String]? {
+        var lines = diff.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        guard lines.count >= 2 else { return nil }
+        lines.removeFirst(2)
+        var out: [String] = []
+        var cursor = 0
+        var i = 0
+        while i < lines.count {
+            let header = lines[i]
+            guard header.hasPrefix("@@ -") else { return nil }
+            let oldPart = header.dropFirst(4).prefix { $0 != " " }
+            let start = Int(oldPart.split(separator: ",")[0])!
+            let count = oldPart.contains(",") ? Int(oldPart.split(separator: ",")[1])! : 1
+            let from = count == 0 ? start : start - 1
+            guard from >= cursor else { return nil }
+            out += old[cursor..<from]
+            cursor = from
+            i += 1
+            while i < lines.count, !lines[i].hasPrefix("@@") {
+                let l = lines[i]
+                let body = String(l.dropFirst())
+                switch l.first {
+                case " ": guard cursor < old.count, old[cursor] == body else { return nil }; out.append(body); cursor += 1
+                case "-": guard cursor < old.count, old[cursor] == body else { return nil }; cursor += 1
+                case "+": out.append(body)
+                default: return nil
+                }
+                i += 1
+            }
+        }
+        out += old[cursor...]
+        return out
+    }
+
+    @Test func diffsOfRandomEditsApplyBackExactly() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+            return Int(seed % UInt64(n))
+        }
+        for _ in 0..<300 {
+            let old = (0..<next(40)).map { _ in "l\(next(8))" }
+            var new = old
+            for _ in 0..<next(8) {
+                switch next(3) {
+                case 0 where !new.isEmpty: new.remove(at: next(new.count))
+                case 1: new.insert("n\(next(8))", at: next(new.count + 1))
+                default: if !new.isEmpty { new[next(new.count)] = "c\(next(8))" }
+                }
+            }
+            let text = { (l: [String]) in l.isEmpty ? "" : l.joined(separator: "\n") + "\n" }
+            guard let diff = LineDiff.unified(old: text(old), new: text(new), oldLabel: "a", newLabel: "b") else {
+                #expect(old == new)
+                continue
+            }
+            #expect(Self.apply(diff, to: old) == new, "\(old) -> \(new)\n\(diff)")
+        }
+    }
+}
