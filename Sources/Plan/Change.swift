@@ -23,7 +23,8 @@ public struct Change: Sendable, Codable, Hashable {
     public var reason: String
     /// A unified diff for file contents.
     public var diff: String?
-    /// What apply runs, in order.
+    /// What apply runs, in order. Empty only when an earlier change's steps do this one's work too
+    /// (several packages purged by one call of the package tool); the reason says so.
     public var steps: [Step]
 
     public init(action: Action, resource: String, before: String, after: String, reason: String, diff: String? = nil, steps: [Step]) {
