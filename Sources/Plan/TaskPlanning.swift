@@ -110,6 +110,7 @@ extension PlanBuilder {
         guard edited != lines || f.state == .absent else { return }
         let content = edited.isEmpty ? "" : edited.joined(separator: "\n") + "\n"
         try ensureFile(path, content: content, mode: mode, owner: owner, group: group,
-                   reason: reason ?? (spec.present ? "the line '\(wanted ?? "")' must be there" : "lines matching '\(spec.regexp ?? wanted ?? "")' must go"))
+                       reason: reason ?? (spec.present ? "the line '\(wanted ?? "")' must be there" : "lines matching '\(spec.regexp ?? wanted ?? "")' must go"),
+                       makeParent: f.state == .absent)
     }
 }

@@ -95,6 +95,7 @@ import Testing
         }
         let created = try plan("- hosts: all\n  tasks:\n    - line: {path: /etc/none.conf, line: x, create: true}\n", host: "h", vars: [:], facts: try vmFacts())
         #expect(created.written("/etc/none.conf") == "x\n")
+        #expect(created.steps.first == .makeDirectory(path: "/etc", mode: "0755"))
         #expect(created.changes.first?.action == .create)
     }
 
