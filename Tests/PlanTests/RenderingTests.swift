@@ -231,3 +231,22 @@ import Testing
         }
     }
 }
+
+@Suite struct FleetPlannerTests {
+    @Test func fleetOfBothRolesWithAnUnreachableHostAndABadHost() throws {
+        let book = try Repo.playbook("chrony-master.yml")
+        var bad = labVars
+        bad["timemaster_address"] = nil
+        let outcome = FleetPlanner.plan(book, hosts: [
+            .init(name: "lab-01", vars: labVars, plays: [0], facts: .success(try Repo.facts("debian12-ntp"))),
+            .init(name: "lab-02", vars: labVars, plays: [1], facts: .success(try Repo.facts("debian12-timesyncd"))),
+            .init(name: "lab-03", vars: bad, plays: [1], facts: .success(try Repo.facts("debian12-timesyncd"))),
+            .init(name: "lab-04", vars: labVars, plays: [1], facts: .failure(HostFailure(host: "lab-04", message: "unreachable: no route to host"))),
+        ])
+        #expect(outcome.plans.map(\.host) == ["lab-01", "lab-02"])
+        #expect(outcome.plans.map(\.play) == ["time master", "clients of the time master"])
+        #expect(outcome.failures.map(\.host) == ["lab-03", "lab-04"])
+        #expect(outcome.failures[0].message.hasSuffix("host lab-03 has no variable 'timemaster_address'"))
+        #expect(outcome.summary.description == "Plan: 4 hosts, 2 to change (16 changes: 11 to add, 3 to change, 2 to destroy), 0 converged, 2 could not be planned")
+    }
+}
