@@ -57,6 +57,10 @@ struct YAMLReader {
                 diagnostics.append(.unknownKey(position(k), key: name, context: context, suggestion: hint ?? EditDistance.suggestion(for: name, among: allowed)))
                 continue
             }
+            if let first = fields.entries[name] {
+                diagnostics.append(.invalid(position(k), message: "'\(name)' is given twice in \(context) (first at line \(first.keyPosition.line)); YAML keeps only one"))
+                continue
+            }
             fields.entries[name] = (position(k), v)
             fields.order.append(name)
         }

@@ -245,3 +245,11 @@ import Testing
         }
     }
 }
+
+@Suite struct DuplicateKeyTests {
+    @Test func aKeyGivenTwiceIsAnError() {
+        #expect(throws: PlanError.yaml(SourcePosition(file: "d.yml", line: 1, column: 3), message: "duplicate keys: hosts")) {
+            try Playbook.parse(yaml: "- hosts: all\n  timesync: {servers: [\"10.0.0.1\"]}\n  hosts: web\n", file: "d.yml")
+        }
+    }
+}
