@@ -64,7 +64,7 @@ struct Distro: Sendable {
         ["chrony.service", "chronyd.service", "ntpsec.service", "ntp.service", "ntpd.service"].contains(unit)
     }
 
-    func install(_ names: [String]) -> Step { packageStep(packageManager == .apt ? "install" : "install", names) }
+    func install(_ names: [String]) -> Step { packageStep("install", names) }
     func remove(_ names: [String]) -> Step { packageStep("remove", names) }
     func purge(_ names: [String]) -> Step { packageStep(packageManager == .apt ? "purge" : "remove", names) }
 
