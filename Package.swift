@@ -70,7 +70,12 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
-        .testTarget(name: "FactsTests", dependencies: ["Facts", "FlotillaTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "FactsTests",
+            dependencies: ["Facts", "FlotillaTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "PlanTests", dependencies: ["Plan", "Facts", "Inventory", "FlotillaTesting"], swiftSettings: strict),
         .testTarget(
             name: "LabTests",
