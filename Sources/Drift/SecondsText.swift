@@ -9,15 +9,17 @@ public enum SecondsText {
     }
 
     /// `x` with exactly `places` decimals, without Foundation.
-    static func fixed(_ x: Double, _ places: Int) -> String {
+    public static func fixed(_ x: Double, _ places: Int) -> String {
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
-        let scaled = (x * scale).rounded()
-        guard scaled.magnitude < 9e15 else { return String(x) }
-        let whole = Int64(scaled) / Int64(scale)
-        let fraction = Int64(scaled) % Int64(scale)
-        if places == 0 { return String(whole) }
+        let scaled = (abs(x) * scale).rounded()
+        guard scaled < 9e15 else { return String(x) }
+        let units = Int64(scaled)
+        let whole = units / Int64(scale)
+        let fraction = units % Int64(scale)
+        let sign = x < 0 && units != 0 ? "-" : ""
+        if places == 0 { return sign + String(whole) }
         let digits = String(fraction)
-        return "\(whole)." + String(repeating: "0", count: places - digits.count) + digits
+        return sign + "\(whole)." + String(repeating: "0", count: places - digits.count) + digits
     }
 }
