@@ -39,12 +39,15 @@ enum HostProvisioner {
         }.joined()
         try SmallFile.write(root + "/etc/machine-id", machineID + "\n", mode: 0o444)
 
-        // root and admin log in with the lab key.
+        // root, admin and operator log in with the lab key.
         try installKey(publicKey, home: root + "/root", uid: 0, gid: 0)
         guard let admin = userIDs(root: root, user: "admin") else {
             throw LabError.imageIncomplete(path: root + "/etc/passwd (user admin)")
         }
         try installKey(publicKey, home: root + "/home/admin", uid: admin.uid, gid: admin.gid)
+        if let op = userIDs(root: root, user: "operator") {
+            try installKey(publicKey, home: root + "/home/operator", uid: op.uid, gid: op.gid)
+        }
 
         // Fresh host keys, never shared between hosts; operator's password for password-checked sudo.
         for file in SmallFile.list(root + "/etc/ssh") where file.hasPrefix("ssh_host_") {

@@ -110,7 +110,7 @@ public enum ImageBuilder {
         apt-get install -y -q --download-only systemd-timesyncd
         ls /var/cache/apt/archives/chrony_*.deb /var/cache/apt/archives/systemd-timesyncd_*.deb
         id admin >/dev/null 2>&1 || useradd -m -s /bin/bash admin
-        id operator >/dev/null 2>&1 || useradd -m -s /bin/bash operator
+        id operator >/dev/null 2>&1 || useradd -m -s /bin/bash -g operator operator
         echo 'admin ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/admin
         echo 'operator ALL=(ALL:ALL) ALL' > /etc/sudoers.d/operator
         chmod 0440 /etc/sudoers.d/admin /etc/sudoers.d/operator

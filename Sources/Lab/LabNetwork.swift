@@ -34,6 +34,12 @@ public enum LabNetwork {
     static func addNamespace(_ name: String) async throws {
         try await LocalCommand.run(["ip", "netns", "add", name])
         try await LocalCommand.run(["ip", "-n", name, "link", "set", "lo", "up"])
+        // Answer ARP only for addresses on the asking interface: a skew fault puts 169.254.169.123 on a host's
+        // `lo`, and that host must not answer the other hosts' ARP queries for the real upstream.
+        try await LocalCommand.run([
+            "ip", "netns", "exec", name, "sysctl", "-q", "-w",
+            "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.default.arp_ignore=1",
+        ])
     }
 
     /// Creates the VPC namespace with its bridge at 10.88.0.1/24.
