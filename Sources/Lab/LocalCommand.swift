@@ -1,20 +1,20 @@
-import Subprocess
+package import Subprocess
 
 /// The result of a local command.
-struct LocalResult: Sendable {
-    var status: TerminationStatus
-    var stdout: String
-    var stderr: String
-    var succeeded: Bool { status.isSuccess }
+package struct LocalResult: Sendable {
+    package var status: TerminationStatus
+    package var stdout: String
+    package var stderr: String
+    package var succeeded: Bool { status.isSuccess }
 }
 
 /// Runs commands on this machine through swift-subprocess (async; nothing blocks the cooperative pool).
-enum LocalCommand {
+package enum LocalCommand {
     /// A PATH that finds the system tools (`ip`, `mount`, `debootstrap`...) even from a restricted environment.
     static let systemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     /// Runs `argv` and returns its result without judging it.
-    static func capture(
+    package static func capture(
         _ argv: [String], input: String? = nil, environment: [String: String] = [:],
         outputLimit: Int = 4 << 20
     ) async throws -> LocalResult {
@@ -43,7 +43,7 @@ enum LocalCommand {
 
     /// Runs `argv` and throws `LabError.commandFailed` unless it exits 0. Returns stdout.
     @discardableResult
-    static func run(
+    package static func run(
         _ argv: [String], input: String? = nil, environment: [String: String] = [:], outputLimit: Int = 4 << 20
     ) async throws -> String {
         let r = try await capture(argv, input: input, environment: environment, outputLimit: outputLimit)
