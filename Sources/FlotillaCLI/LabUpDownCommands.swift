@@ -25,7 +25,8 @@ struct LabUp: AsyncParsableCommand {
                 print("lab: already up with \(report.record.hosts.count) hosts; nothing to do")
             } else {
                 if let built = report.imageBuildSeconds { print("lab: image built in \(LabCLI.seconds(built))") }
-                print("lab: \(report.record.hosts.count) hosts answer ssh after \(LabCLI.seconds(report.hostsSeconds))")
+                print("lab: \(report.record.hosts.count) hosts answer ssh after \(LabCLI.seconds(report.hostsSeconds)) ("
+                    + report.timings.map { "\($0.step) \(LabCLI.seconds($0.seconds))" }.joined(separator: ", ") + ")")
             }
             for h in report.record.hosts {
                 print("  \(h.name)  \(h.address)  \(h.state.rawValue)")

@@ -27,7 +27,7 @@ public enum LabNetwork {
     }
 
     /// Existing lab namespaces in /run/netns.
-    static func existingNamespaces() -> [String] {
+    public static func existingNamespaces() -> [String] {
         SmallFile.list("/run/netns").filter(isLabNamespace)
     }
 

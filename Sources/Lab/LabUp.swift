@@ -33,6 +33,14 @@ public struct LabUpReport: Sendable {
     public var imageBuildSeconds: Double?
     /// Seconds from the start of the hosts until every one answered SSH (image build excluded).
     public var hostsSeconds: Double
+    /// How long each step of `up` took, in order.
+    public var timings: [LabTiming] = []
+}
+
+/// One timed step of `lab up`.
+public struct LabTiming: Sendable, Hashable {
+    public var step: String
+    public var seconds: Double
 }
 
 extension Lab {
@@ -57,17 +65,24 @@ extension Lab {
             let image = try await ImageBuilder.ensure(
                 paths: paths, distro: options.distro, rebuild: options.rebuildImage, progress: progress)
             let start = NamespaceThread.now()
-            let record = try await bringUp(options, image: image.image, progress: progress)
+            let (record, timings) = try await bringUp(options, image: image.image, progress: progress)
             return LabUpReport(
                 record: record, alreadyUp: false, imageBuildSeconds: image.builtSeconds,
-                hostsSeconds: NamespaceThread.now() - start)
+                hostsSeconds: NamespaceThread.now() - start, timings: timings)
         }
     }
 
     private func bringUp(
         _ options: LabUpOptions, image: LabImage, progress: @escaping @Sendable (String) -> Void
-    ) async throws -> LabRecord {
+    ) async throws -> (LabRecord, [LabTiming]) {
         let start = NamespaceThread.now()
+        var timings: [LabTiming] = []
+        var mark = start
+        func lap(_ step: String) {
+            let now = NamespaceThread.now()
+            timings.append(LabTiming(step: step, seconds: now - mark))
+            mark = now
+        }
         for dir in [paths.labDir, paths.logsDir, paths.hostsDir] { try SmallFile.makeDirectories(dir, mode: 0o700) }
 
         // The plan, recorded before anything is created.
@@ -95,13 +110,16 @@ extension Lab {
         let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
         let operatorPassword = String((0..<20).map { _ in alphabet.randomElement(using: &rng)! })
         try SmallFile.write(paths.operatorPasswordFile, operatorPassword + "\n", mode: 0o600)
+        lap("lab key")
 
         progress("network: \(LabNetwork.vpcNamespace) with bridge \(LabNetwork.bridge) \(LabNetwork.gateway)/24")
         try await store.change { $0.namespaces.append(LabNetwork.vpcNamespace) }
         try await LabNetwork.createVPC()
+        lap("VPC namespace and bridge")
 
         progress("time server: chronyd -x at \(LabNetwork.timeServerAddress) and \(LabNetwork.upstream)")
         try await startTimeServer(image: image, store: store)
+        lap("time server answering")
 
         progress("hosts: \(options.hosts) containers from the \(options.distro.rawValue) image")
         let hosts = await store.record.hosts
@@ -115,12 +133,14 @@ extension Lab {
         }
         try SmallFile.write(paths.knownHostsFile, LabInventory.knownHosts(keys.map { (host: $0.0, keys: $0.1) }))
         try SmallFile.write(paths.inventoryFile, LabInventory.yaml(hosts: hosts, paths: paths))
+        lap("host namespaces, overlays, host keys")
 
         for host in hosts {
             let process = try ContainerControl.start(host: host, log: paths.log(host.name))
             try await store.change { $0.update(host.name) { $0.container = process } }
         }
 
+        lap("containers started")
         progress("waiting for sshd on every host")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for host in hosts {
@@ -131,6 +151,7 @@ extension Lab {
             }
             try await group.waitForAll()
         }
+        lap("every sshd answering")
         // The upstream must answer where the hosts look for it.
         if let first = hosts.first {
             try await waitForTimeServer(netns: first.netns, address: LabNetwork.upstream)
@@ -140,7 +161,8 @@ extension Lab {
             $0.phase = .ready
             $0.upSeconds = seconds
         }
-        return await store.record
+        lap("upstream answering from a host")
+        return (await store.record, timings)
     }
 
     /// One host: namespace and link, overlay, personal files. Returns its public host keys.
