@@ -52,6 +52,9 @@ enum LabCLI {
     static func run(_ body: () async throws -> Void) async throws {
         do {
             try await body()
+        } catch LabError.needsRoot {
+            printError("\(LabError.needsRoot)")
+            throw ExitCode(1)
         } catch let error as LabError {
             printError("flotilla lab: \(error)")
             throw ExitCode(1)

@@ -36,7 +36,7 @@ public enum ImageBuilder {
         let seconds = NamespaceThread.now() - start
         let info = ImageInfo(
             distro: distro, mirror: mirror, builtAt: Date().timeIntervalSince1970, buildSeconds: seconds,
-            packages: distro.basePackages)
+            packages: distro.basePackages, recipe: LabImage.recipe)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try SmallFile.writeBytes(building.infoFile, Array(try encoder.encode(info)))
@@ -110,6 +110,7 @@ public enum ImageBuilder {
         apt-get install -y -q --download-only systemd-timesyncd
         ls /var/cache/apt/archives/chrony_*.deb /var/cache/apt/archives/systemd-timesyncd_*.deb
         id admin >/dev/null 2>&1 || useradd -m -s /bin/bash admin
+        getent group operator >/dev/null || groupadd operator
         id operator >/dev/null 2>&1 || useradd -m -s /bin/bash -g operator operator
         echo 'admin ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/admin
         echo 'operator ALL=(ALL:ALL) ALL' > /etc/sudoers.d/operator

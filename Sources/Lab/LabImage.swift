@@ -1,3 +1,5 @@
+import Foundation
+
 /// A built image on disk: the debootstrap base and one overlay layer per starting state.
 public struct LabImage: Sendable, Hashable {
     public var distro: Distro
@@ -12,9 +14,17 @@ public struct LabImage: Sendable, Hashable {
         state.layerScript == nil ? [base] : [layer(state), base]
     }
 
-    /// True when the build finished (the info file is written last, and the directory renamed after it).
+    /// Bumped whenever what goes into an image changes, so a cached image of an older recipe is rebuilt.
+    public static let recipe = 2
+
+    /// True when the build finished (the info file is written last, and the directory renamed after it) with
+    /// the current recipe.
     public var isComplete: Bool {
-        SmallFile.exists(infoFile) && SmallFile.isDirectory(base + "/etc")
+        guard let bytes = SmallFile.readBytes(infoFile),
+              let info = try? JSONDecoder().decode(ImageInfo.self, from: Data(bytes)),
+              info.recipe == Self.recipe
+        else { return false }
+        return SmallFile.isDirectory(base + "/etc")
             && StartingState.allCases.allSatisfy { lowerDirs($0).allSatisfy(SmallFile.isDirectory) }
     }
 }
@@ -26,4 +36,6 @@ public struct ImageInfo: Sendable, Codable, Hashable {
     public var builtAt: Double
     public var buildSeconds: Double
     public var packages: [String]
+    /// `LabImage.recipe` at build time.
+    public var recipe: Int
 }

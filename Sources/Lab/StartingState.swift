@@ -22,6 +22,7 @@ public enum StartingState: String, Sendable, Hashable, CaseIterable, Codable {
     /// The shell script that turns the base image into this state (run in a container over the base, offline).
     /// `nil` for the base image itself.
     var layerScript: String? {
+        // `ntp` exists on bookworm only; purge whichever of ntp and ntpsec is installed.
         let apt = "DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0"
         switch self {
         case .ntp:
@@ -29,7 +30,7 @@ public enum StartingState: String, Sendable, Hashable, CaseIterable, Codable {
         case .timesyncd:
             return """
             set -e
-            \(apt) purge ntp ntpsec
+            \(apt) purge $(dpkg-query -W -f '${Package} ' ntp ntpsec 2>/dev/null || true)
             \(apt) install --no-download systemd-timesyncd
             systemctl enable systemd-timesyncd
             test "$(systemctl is-enabled systemd-timesyncd)" = enabled
@@ -37,7 +38,7 @@ public enum StartingState: String, Sendable, Hashable, CaseIterable, Codable {
         case .chronyMasked:
             return """
             set -e
-            \(apt) purge ntp ntpsec
+            \(apt) purge $(dpkg-query -W -f '${Package} ' ntp ntpsec 2>/dev/null || true)
             \(apt) install --no-download chrony
             systemctl mask chrony
             test "$(systemctl is-enabled chrony || true)" = masked
@@ -45,7 +46,7 @@ public enum StartingState: String, Sendable, Hashable, CaseIterable, Codable {
         case .chronyDead:
             return """
             set -e
-            \(apt) purge ntp ntpsec
+            \(apt) purge $(dpkg-query -W -f '${Package} ' ntp ntpsec 2>/dev/null || true)
             \(apt) install --no-download chrony
             systemctl enable chrony
             test "$(systemctl is-enabled chrony)" = enabled
