@@ -18,9 +18,23 @@ struct LabUp: AsyncParsableCommand {
             }
             let spec = try mix.map { try MixSpec(parsing: $0) } ?? .standard
             let lab = LabCLI.lab
-            let report = try await lab.up(
-                LabUpOptions(hosts: hosts, distro: d, mix: spec, rebuildImage: rebuildImage),
-                progress: { print("lab: \($0)") })
+            let report: LabUpReport
+            do {
+                report = try await lab.up(
+                    LabUpOptions(hosts: hosts, distro: d, mix: spec, rebuildImage: rebuildImage),
+                    progress: { print("lab: \($0)") })
+            } catch let error as LabError {
+                switch error {
+                case .needsRoot, .alreadyUp, .busy, .badHostCount, .hostCondition, .corruptState: throw error
+                default:
+                    guard (try? lab.record()) != nil else { throw error }  // failed before creating anything
+                    // Whatever was created is in the intent log; logs stay for a look first.
+                    LabCLI.printError("flotilla lab: \(error)")
+                    LabCLI.printError("flotilla lab: the partial lab is recorded in \(lab.paths.stateFile); "
+                        + "logs are in \(lab.paths.logsDir); `flotilla lab down` removes it")
+                    throw ExitCode(1)
+                }
+            }
             if report.alreadyUp {
                 print("lab: already up with \(report.record.hosts.count) hosts; nothing to do")
             } else {

@@ -12,7 +12,6 @@ public final class NTPResponder: Sendable {
     public let address: String
     /// The bound UDP port (useful when constructed with port 0).
     public let port: UInt16
-    private let socketFD: Int32
     private let stopped = Atomic<Bool>(false)
     private let socketBox: Mutex<UDPSocketHolder?>
 
@@ -23,7 +22,6 @@ public final class NTPResponder: Sendable {
         self.offset = offset
         self.address = address
         self.port = socket.localPort
-        self.socketFD = socket.fd
         self.socketBox = Mutex(UDPSocketHolder(socket))
     }
 

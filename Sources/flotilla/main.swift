@@ -1,3 +1,3 @@
 import FlotillaCLI
 
-await Flotilla.main()
+await Flotilla.asyncMain()
