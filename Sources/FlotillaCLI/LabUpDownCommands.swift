@@ -25,7 +25,7 @@ struct LabUp: AsyncParsableCommand {
                     progress: { print("lab: \($0)") })
             } catch let error as LabError {
                 switch error {
-                case .needsRoot, .alreadyUp, .busy, .badHostCount, .hostCondition, .corruptState: throw error
+                case .needsRoot, .alreadyUp, .unfinished, .busy, .badHostCount, .hostCondition, .corruptState: throw error
                 default:
                     guard (try? lab.record()) != nil else { throw error }  // failed before creating anything
                     // Whatever was created is in the intent log; logs stay for a look first.

@@ -16,6 +16,8 @@ public enum LabError: Error, Sendable, Equatable, CustomStringConvertible {
     case badHostCount(Int)
     /// A lab is already up (with its size); `lab down` first.
     case alreadyUp(hosts: Int)
+    /// An earlier `up` did not finish (it crashed or was killed); its intent log is at `stateFile`.
+    case unfinished(hosts: Int, stateFile: String)
     /// No lab is up (the state file is missing).
     case notUp(stateFile: String)
     /// The named host is not part of the lab.
@@ -60,6 +62,8 @@ public enum LabError: Error, Sendable, Equatable, CustomStringConvertible {
             return "--hosts \(n): the lab holds 1 to 200 hosts"
         case .alreadyUp(let hosts):
             return "a lab of \(hosts) hosts is already up; run `flotilla lab down` first"
+        case .unfinished(let hosts, let stateFile):
+            return "an earlier `lab up` of \(hosts) hosts did not finish (\(stateFile)); run `flotilla lab down` first"
         case .notUp(let stateFile):
             return "no lab is up (\(stateFile) does not exist); run `flotilla lab up`"
         case .unknownHost(let name):

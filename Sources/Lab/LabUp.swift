@@ -55,6 +55,9 @@ extension Lab {
                     && existing.distro == options.distro && running && !options.rebuildImage {
                     return LabUpReport(record: existing, alreadyUp: true, imageBuildSeconds: nil, hostsSeconds: 0)
                 }
+                if existing.phase == .starting {
+                    throw LabError.unfinished(hosts: existing.hosts.count, stateFile: paths.stateFile)
+                }
                 throw LabError.alreadyUp(hosts: existing.hosts.count)
             }
             let leftovers = LabNetwork.existingNamespaces() + MountTable.mountPoints(under: paths.labDir)

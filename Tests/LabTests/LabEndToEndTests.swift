@@ -234,6 +234,24 @@ import Glibc
         #expect((UInt64(initAfter) ?? 0) > (UInt64(initBefore) ?? UInt64.max))
     }
 
+    @Test func cliStatusSSHAndExecWorkAgainstTheLab() async throws {
+        let record = try await LabFixture.shared.up()
+        let exe = LabFixture.flotillaExecutable
+        let status = try await LocalCommand.run([exe, "lab", "status"])
+        #expect(status.contains("\(record.hosts.count) hosts"))
+        for host in record.hosts { #expect(status.contains("\(host.name)  \(host.address)  \(host.state.rawValue)  running")) }
+        let ssh = try await LocalCommand.run([exe, "lab", "ssh", record.hosts[0].name, "--", "hostname"])
+        #expect(ssh.trimmingCharacters(in: .whitespacesAndNewlines) == record.hosts[0].name)
+        let admin = try await LocalCommand.run([exe, "lab", "ssh", "--user", "admin", record.hosts[1].name, "--", "sudo", "-n", "id", "-u"])
+        #expect(admin.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        // exec runs inside the lab network with the inventory at hand.
+        let exec = try await LocalCommand.run([
+            exe, "lab", "exec", "--", "sh", "-c", "echo $FLOTILLA_LAB_INVENTORY; ip -4 -o addr show dev br0",
+        ])
+        #expect(exec.contains(LabFixture.paths.inventoryFile))
+        #expect(exec.contains("10.88.0.1/24"))
+    }
+
     @Test func upAgainIsANoOpForTheSameLabAndAnErrorForAnother() async throws {
         _ = try await LabFixture.shared.up()
         let same = try await LabFixture.lab.up(LabUpOptions(hosts: LabFixture.hostCount), progress: { _ in })
