@@ -83,10 +83,7 @@ struct LabImageCommand: AsyncParsableCommand {
             guard let d = Distro(rawValue: distro) else {
                 throw LabError.unsupportedDistro(name: distro, reason: "known: bookworm, trixie")
             }
-            let lab = LabCLI.lab
-            if rebuild, let record = try lab.record(), record.distro == d { throw LabError.imageInUse(distro: d.rawValue) }
-            let outcome = try await ImageBuilder.ensure(
-                paths: lab.paths, distro: d, rebuild: rebuild, progress: { print("lab: \($0)") })
+            let outcome = try await LabCLI.lab.image(d, rebuild: rebuild, progress: { print("lab: \($0)") })
             if let s = outcome.builtSeconds {
                 print("lab: image \(outcome.image.dir) built in \(LabCLI.seconds(s))")
             } else {

@@ -66,3 +66,18 @@ extension Lab {
             record: record, hosts: hosts, timeServerRunning: record.processes.contains { $0.isAlive })
     }
 }
+
+extension Lab {
+    /// Builds the image of `distro` if it is missing (or always, with `rebuild`). A rebuild is refused while a
+    /// lab runs on that image.
+    public func image(
+        _ distro: Distro, rebuild: Bool, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> ImageBuilder.Outcome {
+        try await locked {
+            if rebuild, let record = try record(), record.distro == distro {
+                throw LabError.imageInUse(distro: distro.rawValue)
+            }
+            return try await ImageBuilder.ensure(paths: paths, distro: distro, rebuild: rebuild, progress: progress)
+        }
+    }
+}

@@ -252,6 +252,17 @@ import Glibc
         #expect(exec.contains("10.88.0.1/24"))
     }
 
+    @Test func rebuildingTheImageIsRefusedWhileTheLabRunsOnIt() async throws {
+        let record = try await LabFixture.shared.up()
+        await #expect(throws: LabError.imageInUse(distro: record.distro.rawValue)) {
+            _ = try await LabFixture.lab.image(record.distro, rebuild: true, progress: { _ in })
+        }
+        // Without --rebuild it is just the cached image.
+        let cached = try await LabFixture.lab.image(record.distro, rebuild: false, progress: { _ in })
+        #expect(cached.builtSeconds == nil)
+        #expect(cached.image.isComplete)
+    }
+
     @Test func upAgainIsANoOpForTheSameLabAndAnErrorForAnother() async throws {
         _ = try await LabFixture.shared.up()
         let same = try await LabFixture.lab.up(LabUpOptions(hosts: LabFixture.hostCount), progress: { _ in })
