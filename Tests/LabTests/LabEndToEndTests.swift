@@ -77,6 +77,11 @@ import Glibc
 
     @Test func eachStartingStateIsWhatItClaimsOnTheHost() async throws {
         let record = try await LabFixture.shared.up()
+        try await Self.checkStartingStates(record.hosts)
+    }
+
+    /// Checks on each host that its packages and units are in its starting state, and that it lacks CAP_SYS_TIME.
+    static func checkStartingStates(_ hosts: [HostRecord]) async throws {
         let script = """
             for p in ntpsec chrony systemd-timesyncd; do
               printf '%s=%s\\n' "$p" "$(dpkg-query -W -f='${db:Status-Status}' $p 2>/dev/null || echo absent)"
@@ -87,7 +92,7 @@ import Glibc
               printf '%s.%s\\n' "$u" "$(systemctl show -p ConditionResult $u)"
             done
             """
-        for host in record.hosts {
+        for host in hosts {
             let text = try await OnHost.output(host, script)
             var facts: [String: String] = [:]
             for line in text.split(separator: "\n") {
@@ -327,5 +332,25 @@ import Glibc
         #expect(!(try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)).contains(paths.labDir))
         #expect(kill(sleeperPID, 0) != 0 || (try? String(contentsOfFile: "/proc/\(sleeperPID)/stat", encoding: .utf8))?.contains(") Z") == true)
         #expect(!FileManager.default.fileExists(atPath: paths.labDir))
+    }
+
+    @Test func trixieHostsComeUpInTheirStartingStates() async throws {
+        // Runs after the bookworm lab is down: its own small lab on the trixie image (built here if not cached).
+        #expect(try LabFixture.lab.record() == nil)
+        let report = try await LabFixture.lab.up(LabUpOptions(hosts: 4, distro: .trixie), progress: { _ in })
+        do {
+            for host in report.record.hosts {
+                #expect(try await OnHost.output(host, ". /etc/os-release; echo $VERSION_CODENAME") == "trixie")
+            }
+            try await Self.checkStartingStates(report.record.hosts)
+            let sample = try await NTPClient.query(server: LabNetwork.upstream, netns: report.record.hosts[0].netns)
+            #expect(sample.reply.stratum == 3)
+        } catch {
+            _ = try? await LabFixture.lab.down()
+            throw error
+        }
+        let down = try await LabFixture.lab.down()
+        #expect(down.namespacesRemoved == 6)
+        #expect(LabNetwork.existingNamespaces().isEmpty)
     }
 }
