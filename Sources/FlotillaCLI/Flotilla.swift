@@ -6,12 +6,8 @@ public struct Flotilla: AsyncParsableCommand {
         commandName: "flotilla",
         abstract: "Fleet time-sync provisioning over SSH: plan, roll out and audit chrony across a fleet.",
         version: "0.1.0",
-        subcommands: [LabCommand.self]
+        subcommands: []
     )
 
     public init() {}
-}
-
-extension Flotilla {
-    public static func asyncMain() async { await main() }
 }
