@@ -1,5 +1,7 @@
 import Testing
 import Lab
+import SSH
+import FlotillaCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +40,78 @@ import Glibc
         #expect(!owners.isEmpty)
         #expect(owners.values.allSatisfy { $0.count == 1 })
         #expect(Set(owners.values.flatMap { $0 }).count == record.hosts.count)
+    }
+
+    /// Flotilla's own SSH module (libssh2), creating its sockets inside the lab's VPC namespace, with host keys
+    /// checked strictly against the lab's known_hosts only.
+    static func transport() -> SSHTransport {
+        var options = SSHTransport.Options()
+        options.networkNamespace = LabNetwork.vpcNamespace
+        options.hostKeyPolicy = .strict
+        options.userKnownHosts = false
+        options.useAgent = false
+        options.defaultIdentities = false
+        return SSHTransport(options: options)
+    }
+
+    static func target(_ host: HostRecord, user: String = "root", knownHosts: String = LabFixture.paths.knownHostsFile) -> ConnectionTarget {
+        ConnectionTarget(
+            name: host.name, address: host.address, user: user, identityFiles: [LabFixture.paths.privateKey],
+            identitiesOnly: true, knownHostsFiles: [knownHosts], hostKeyPolicy: .strict)
+    }
+
+    @Test func everyHostAnswersOverFlotillasOwnSSHModuleWithStrictHostKeys() async throws {
+        let record = try await LabFixture.shared.up()
+        let transport = Self.transport()
+        try await withThrowingTaskGroup(of: (String, String, String).self) { group in
+            for host in record.hosts {
+                group.addTask {
+                    let connection = try await transport.connect(Self.target(host))
+                    let hostname = try await connection.run(.argv(["hostname"]))
+                    await connection.close()
+                    // The become path: admin with passwordless sudo.
+                    let admin = try await transport.connect(Self.target(host, user: "admin"))
+                    let id = try await admin.run(RemoteCommand(.argv(["id", "-u"]), become: Become()))
+                    await admin.close()
+                    return (host.name, hostname.stdoutText, id.stdoutText)
+                }
+            }
+            for try await (name, hostname, id) in group {
+                #expect(hostname.trimmingCharacters(in: .whitespacesAndNewlines) == name)
+                #expect(id.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(name): sudo as admin")
+            }
+        }
+    }
+
+    @Test func flotillasSSHModuleRefusesKeysTheLabDidNotRecord() async throws {
+        let record = try await LabFixture.shared.up()
+        let host = record.hosts[0]
+        let other = record.hosts[1]
+        let knownHosts = try String(contentsOfFile: LabFixture.paths.knownHostsFile, encoding: .utf8)
+        // Host 0's address vouched for with host 1's keys: a changed key.
+        let forged = knownHosts.split(separator: "\n")
+            .filter { $0.hasPrefix(other.address + " ") }
+            .map { host.address + $0.dropFirst(other.address.count) }
+            .joined(separator: "\n") + "\n"
+        let forgedFile = NSTemporaryDirectory() + "flotilla-forged-\(getpid())"
+        try forged.write(toFile: forgedFile, atomically: true, encoding: .utf8)
+        defer { unlink(forgedFile) }
+        do {
+            _ = try await Self.transport().connect(Self.target(host, knownHosts: forgedFile))
+            Issue.record("\(host.name): connected although known_hosts holds another host's keys")
+        } catch let error as SSHError {
+            guard case .changedHostKey = error else { Issue.record("unexpected \(error)"); return }
+        }
+        // An empty known_hosts: unknown under strict.
+        let emptyFile = NSTemporaryDirectory() + "flotilla-empty-\(getpid())"
+        try "".write(toFile: emptyFile, atomically: true, encoding: .utf8)
+        defer { unlink(emptyFile) }
+        do {
+            _ = try await Self.transport().connect(Self.target(host, knownHosts: emptyFile))
+            Issue.record("\(host.name): connected with an empty known_hosts under strict")
+        } catch let error as SSHError {
+            guard case .unknownHostKey = error else { Issue.record("unexpected \(error)"); return }
+        }
     }
 
     @Test func aWrongHostKeyIsRefusedUnderStrictChecking() async throws {
