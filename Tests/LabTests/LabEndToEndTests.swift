@@ -364,6 +364,9 @@ import Glibc
         ])
         #expect(exec.contains(LabFixture.paths.inventoryFile))
         #expect(exec.contains("10.88.0.1/24"))
+        // `flotilla` inside exec is this executable, running in the lab network.
+        let nested = try await LocalCommand.run([exe, "lab", "exec", "--", "flotilla", "lab", "ssh", record.hosts[2].name, "--", "hostname"])
+        #expect(nested.trimmingCharacters(in: .whitespacesAndNewlines) == record.hosts[2].name)
     }
 
     @Test func rebuildingTheImageIsRefusedWhileTheLabRunsOnIt() async throws {
