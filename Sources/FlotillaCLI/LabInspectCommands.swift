@@ -63,8 +63,10 @@ struct LabExec: AsyncParsableCommand {
         try await LabCLI.run {
             let lab = LabCLI.lab
             guard try lab.status() != nil else { throw LabError.notUp(stateFile: lab.paths.stateFile) }
-            let argv = command.first == "--" ? Array(command.dropFirst()) : command
+            var argv = command.first == "--" ? Array(command.dropFirst()) : command
             guard !argv.isEmpty else { throw ValidationError("give a command after --") }
+            // `flotilla` means this very executable, so the lab runs the build you are using.
+            if argv[0] == "flotilla", let me = LabCLI.selfExecutable { argv[0] = me }
             try Self.execute(
                 ["ip", "netns", "exec", LabNetwork.vpcNamespace] + argv,
                 environment: ["FLOTILLA_LAB_INVENTORY": lab.paths.inventoryFile])

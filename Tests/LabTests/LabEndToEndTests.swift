@@ -2,6 +2,7 @@ import Testing
 import Lab
 import SSH
 import FlotillaCore
+import Inventory
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -166,8 +167,16 @@ import Glibc
               printf '%s.%s\\n' "$u" "$(systemctl show -p ConditionResult $u)"
             done
             """
-        for host in hosts {
-            let text = try await OnHost.output(host, script)
+        // One ssh session per host, all hosts at once.
+        let outputs = try await withThrowingTaskGroup(of: (HostRecord, String).self) { group in
+            for host in hosts {
+                group.addTask { (host, try await OnHost.output(host, script + "\necho \"capbnd=$(grep CapBnd /proc/1/status | cut -f2)\"")) }
+            }
+            var out: [(HostRecord, String)] = []
+            for try await item in group { out.append(item) }
+            return out.sorted { $0.0.index < $1.0.index }
+        }
+        for (host, text) in outputs {
             var facts: [String: String] = [:]
             for line in text.split(separator: "\n") {
                 let kv = line.split(separator: "=", maxSplits: 1).map(String.init)
@@ -194,7 +203,7 @@ import Glibc
                 #expect(facts["chrony.ConditionResult"] == "no", "\(host.name): \(facts)")
             }
             // Never CAP_SYS_TIME (capability 25) in any container.
-            let capBnd = try await OnHost.output(host, "grep CapBnd /proc/1/status | cut -f2")
+            let capBnd = facts["capbnd"] ?? ""
             let mask = try #require(UInt64(capBnd, radix: 16))
             #expect(mask & (1 << 25) == 0, "\(host.name) has CAP_SYS_TIME in \(capBnd)")
         }
@@ -227,6 +236,32 @@ import Glibc
         }
         for host in record.hosts {
             #expect(yaml.contains("ansible_host: \(host.address)\n              lab_state: \(host.state.rawValue)"))
+        }
+    }
+
+    @Test func theInventoryLoadsAndItsTargetsConnectOverFlotillasSSH() async throws {
+        let record = try await LabFixture.shared.up()
+        let inventory = try Inventory.load(path: LabFixture.paths.inventoryFile)
+        #expect(inventory.warnings.isEmpty, "\(inventory.warnings)")
+        for state in StartingState.allCases {
+            #expect(Set(inventory.hosts(inGroup: state.groupName)) == Set(record.hosts.filter { $0.state == state }.map(\.name)))
+        }
+        #expect(inventory.hosts(inGroup: "timemaster") == [record.hosts[0].name])
+        #expect(Set(inventory.hosts(inGroup: "clients")) == Set(record.hosts.dropFirst().map(\.name)))
+        #expect(Set(inventory.hosts(inGroup: "zone_a")).isDisjoint(with: inventory.hosts(inGroup: "zone_b")))
+        #expect(Set(inventory.hosts(inGroup: "zone_a") + inventory.hosts(inGroup: "zone_b")) == Set(record.hosts.map(\.name)))
+        let transport = Self.transport()
+        for host in record.hosts {
+            let target = try inventory.connectionVars(for: host.name).connectionTarget()
+            #expect(target.address == host.address)
+            #expect(target.user == "root")
+            #expect(target.hostKeyPolicy == .strict)
+            #expect(target.knownHostsFiles == [LabFixture.paths.knownHostsFile])
+            #expect(target.identityFiles == [LabFixture.paths.privateKey])
+            let connection = try await transport.connect(target)
+            let state = try await connection.run(.argv(["hostname"]))
+            await connection.close()
+            #expect(state.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == host.name)
         }
     }
 
@@ -329,6 +364,9 @@ import Glibc
         ])
         #expect(exec.contains(LabFixture.paths.inventoryFile))
         #expect(exec.contains("10.88.0.1/24"))
+        // `flotilla` inside exec is this executable, running in the lab network.
+        let nested = try await LocalCommand.run([exe, "lab", "exec", "--", "flotilla", "lab", "ssh", record.hosts[2].name, "--", "hostname"])
+        #expect(nested.trimmingCharacters(in: .whitespacesAndNewlines) == record.hosts[2].name)
     }
 
     @Test func rebuildingTheImageIsRefusedWhileTheLabRunsOnIt() async throws {
