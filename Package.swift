@@ -97,6 +97,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Plan", "Facts", "Drift", "FlotillaTesting"], swiftSettings: strict),
+        // Runs the built `flotilla` binary (scripts/test.sh builds it first) against real sshd servers.
+        .testTarget(name: "CLITests", dependencies: ["FlotillaTesting"], swiftSettings: strict),
         .testTarget(
             name: "LabTests",
             dependencies: ["Lab", "SSH", "Inventory", "FlotillaTesting", "FlotillaCLI"],
