@@ -8,9 +8,18 @@ public enum FleetAudit {
     public struct Target: Sendable {
         public var connection: ConnectionTarget
         public var expectedSources: [String]
-        public init(connection: ConnectionTarget, expectedSources: [String] = []) {
+        /// What the playbook expects of competing daemons on this host; nil: the policy's.
+        public var daemons: TimeDaemons.Expectations?
+        public init(connection: ConnectionTarget, expectedSources: [String] = [], daemons: TimeDaemons.Expectations? = nil) {
             self.connection = connection
             self.expectedSources = expectedSources
+            self.daemons = daemons
+        }
+
+        func policy(_ base: AuditPolicy) -> AuditPolicy {
+            var p = base
+            if let daemons { p.daemons = daemons }
+            return p
         }
     }
 
@@ -25,14 +34,14 @@ public enum FleetAudit {
         let results = await Fleet.run(targets.map(\.connection), transport: transport, forks: forks, finished: { index, result in
             guard let finished else { return }
             let name = targets[index].connection.name
-            finished(name, HostAudit.assess(observation(name, result), policy: policy))
+            finished(name, HostAudit.assess(observation(name, result), policy: targets[index].policy(policy)))
         }) { connection in
             let name = connection.target.name
             let probe = HostProbe(expectedSources: expected[name] ?? [], become: connection.target.become, samples: samples, timeout: timeout)
             return try await probe.observe(connection)
         }
         let audits = zip(targets, results).map { target, result in
-            HostAudit.assess(observation(target.connection.name, result), policy: policy)
+            HostAudit.assess(observation(target.connection.name, result), policy: target.policy(policy))
         }
         return AuditReport(startedAt: startedAt, duration: (clock.now - start).seconds, policy: policy, hosts: audits)
     }

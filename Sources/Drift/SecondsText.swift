@@ -1,11 +1,12 @@
 /// Signed seconds for people: `+300.0 ms`, `-1.25 s`, `+42 µs`.
 public enum SecondsText {
     public static func format(_ seconds: Double, signed: Bool = true) -> String {
-        let sign = signed ? (seconds < 0 ? "-" : "+") : (seconds < 0 ? "-" : "")
         let a = abs(seconds)
-        if a >= 1 { return sign + fixed(a, 3) + " s" }
-        if a >= 0.001 { return sign + fixed(a * 1000, 1) + " ms" }
-        return sign + fixed(a * 1_000_000, 0) + " µs"
+        let (digits, unit) = a >= 1 ? (fixed(a, 3), " s") : a >= 0.001 ? (fixed(a * 1000, 1), " ms") : (fixed(a * 1_000_000, 0), " µs")
+        // A value that rounds to zero gets no sign ("0 µs", never "-0 µs").
+        let zero = digits.allSatisfy { $0 == "0" || $0 == "." }
+        let sign = zero ? "" : seconds < 0 ? "-" : signed ? "+" : ""
+        return sign + digits + unit
     }
 
     /// `x` with exactly `places` decimals, without Foundation.
