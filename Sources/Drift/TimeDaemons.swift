@@ -50,16 +50,13 @@ public enum TimeDaemons {
         (try? FactRequest(packages: units.map(\.name), units: units.flatMap(\.units))) ?? FactRequest()
     }
 
-    /// Each daemon's state from the facts. A unit shared by two names (ntpsec's alias ntp.service) counts for
-    /// the daemon whose package is installed, or the first one.
+    /// Each daemon's state from the facts. A unit that is really another daemon's (on Debian, ntp.service is an
+    /// alias of ntpsec.service) counts for that daemon only, so one running unit is never reported twice.
     public static func states(from facts: HostFacts) -> [TimeDaemonState] {
         units.map { entry in
             let package = facts.package(entry.name)
-            let unit = entry.units.map { facts.unit($0) }.first { $0.exists }
-            let ownedElsewhere = unit.map { u in
-                entry.name == "ntp" && !package.isInstalled && facts.package("ntpsec").isInstalled && u.id == "ntpsec.service"
-            } ?? false
-            let u = ownedElsewhere ? nil : unit
+            let others = Set(units.filter { $0.name != entry.name }.flatMap(\.units))
+            let u = entry.units.map { facts.unit($0) }.first { $0.exists && !others.contains($0.id) }
             return TimeDaemonState(
                 name: entry.name, package: package.status, unit: u?.id,
                 enabled: u?.fileState.isEnabled ?? false, active: u?.activeState.isRunning ?? false,
