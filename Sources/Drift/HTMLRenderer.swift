@@ -13,7 +13,7 @@ public enum HTMLRenderer {
 
     public static func render(_ report: AuditReport, title: String = "Flotilla clock audit") -> String {
         let hosts = report.hosts
-        let rowHeight = 22.0, top = 46.0, left = 190.0, right = 150.0, width = 1100.0
+        let rowHeight = 22.0, top = 46.0, left = 170.0, right = 290.0, width = 1160.0
         let plotWidth = width - left - right
         let height = top + Double(max(hosts.count, 1)) * rowHeight + 40
         // The axis spans the data and the warning band, and stops a little past the critical band so that one
@@ -41,7 +41,10 @@ public enum HTMLRenderer {
             for v in [-value, value] {
                 svg += "<line x1=\"\(f(x(v)))\" y1=\"\(f(plotTop))\" x2=\"\(f(x(v)))\" y2=\"\(f(plotBottom))\" stroke=\"\(colour)\" stroke-dasharray=\"4 3\"/>\n"
             }
-            svg += text(x(value) + 3, plotTop - 4, label, size: 11, fill: colour)
+            svg += text(x(-value) - 3, plotTop - 4, label, size: 11, fill: colour, anchor: "end")
+        }
+        if report.critical > extent {
+            svg += text(left + plotWidth - 4, plotTop - 4, "critical ±" + SecondsText.format(report.critical, signed: false) + " is off this axis ▶", size: 11, fill: "#c62828", anchor: "end")
         }
         svg += "<line x1=\"\(f(x(0)))\" y1=\"\(f(plotTop))\" x2=\"\(f(x(0)))\" y2=\"\(f(plotBottom))\" stroke=\"#555\"/>\n"
         // Axis ticks.
@@ -55,7 +58,10 @@ public enum HTMLRenderer {
             let colour = colours[h.verdict]!
             if i % 2 == 1 { svg += rect(0, y - rowHeight / 2, left - 6, rowHeight, fill: "#f5f5f5") }
             svg += text(left - 10, y + 4, h.host, size: 12, fill: "#111", anchor: "end")
-            svg += text(width - right + 10, y + 4, h.verdict.rawValue + " " + (h.offset.map { SecondsText.format($0) } ?? ""), size: 12, fill: colour, weight: "bold")
+            // At a glance: the verdict and the offset, or what stands in its way.
+            let note = h.offset.map { SecondsText.format($0) } ?? h.findings.first.map { $0.kind.rawValue } ?? ""
+            svg += text(width - right + 12, y + 4, h.verdict.rawValue, size: 12, fill: colour, weight: "bold")
+            svg += text(width - right + 75, y + 4, note, size: 12, fill: "#333")
             let tip = escape(h.host + ": " + h.verdict.rawValue + (h.findings.first.map { " — " + $0.message } ?? ""))
             if let o = h.offset {
                 if let b = h.errorBound {
@@ -76,11 +82,9 @@ public enum HTMLRenderer {
                 }
             } else if let c = h.crossCheck {
                 svg += "<circle class=\"point crosscheck-only\" data-host=\"\(escape(h.host))\" cx=\"\(f(x(c.offset)))\" cy=\"\(f(y))\" r=\"6\" fill=\"#fff\" stroke=\"\(colour)\" stroke-width=\"2\"><title>\(tip) (no chrony offset; controller cross-check \(escape(SecondsText.format(c.offset))))</title></circle>\n"
-                svg += text(x(0) + 12, y + 4, "no chrony offset — " + (h.findings.first?.message ?? ""), size: 10, fill: "#555")
             } else {
                 let cx = x(0)
                 svg += "<path class=\"point nodata\" data-host=\"\(escape(h.host))\" d=\"M \(f(cx - 5)) \(f(y - 5)) L \(f(cx + 5)) \(f(y + 5)) M \(f(cx - 5)) \(f(y + 5)) L \(f(cx + 5)) \(f(y - 5))\" stroke=\"\(colour)\" stroke-width=\"2\"><title>\(tip)</title></path>\n"
-                svg += text(x(0) + 12, y + 4, "not measured — " + (h.findings.first?.message ?? ""), size: 10, fill: "#555")
             }
         }
         svg += "</svg>\n"

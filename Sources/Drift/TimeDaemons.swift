@@ -88,7 +88,7 @@ public enum TimeDaemons {
                 out.append(Finding(.competingDaemonEnabled, .warn, "\(unit) is enabled: it starts at the next boot\(why)"))
             }
             if expectations.removed.contains(d.name) && (d.installed || d.package == .broken) {
-                out.append(Finding(.removedDaemonReturned, .warn, "\(d.name) is installed again although the playbook removes it"))
+                out.append(Finding(.removedDaemonReturned, .warn, "\(d.name) is installed although the playbook removes it (not applied yet, or it came back)"))
             }
             if d.name == "systemd-timesyncd" && expectations.masksTimesyncd && !d.masked && (d.installed || d.unit != nil) {
                 out.append(Finding(.timesyncdNotMasked, .warn, "systemd-timesyncd.service is not masked although the playbook masks it"))
