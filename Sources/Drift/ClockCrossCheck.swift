@@ -50,28 +50,62 @@ public struct ClockCrossCheck: Sendable, Codable, Hashable {
     }
 
     /// Takes `samples` readings over `connection` and keeps the best.
-    public static func measure(on connection: any Connection, samples count: Int = 5) async throws -> ClockCrossCheck {
+    ///
+    /// Each reading is a plain `date +%s.%N` (no `timeout` wrapper, whose extra processes would start before
+    /// `date` and widen the window) streamed, so that "received" is when the answer arrived, not when the
+    /// channel closed afterwards. A reading that takes more than `limit` fails the cross-check.
+    public static func measure(on connection: any Connection, samples count: Int = 5, limit: Duration = .seconds(10)) async throws -> ClockCrossCheck {
         let host = connection.target.name
         guard count > 0 else { throw DriftError.invalidSetting(name: "cross-check samples", value: String(count), reason: "at least one sample is needed") }
         var samples: [Sample] = []
-        let clock = ContinuousClock()
         for _ in 0..<count {
-            let command = RemoteCommand(.argv(["date", "+%s.%N"]), timeout: .seconds(10))
-            let sentWall = Date().timeIntervalSince1970
-            let start = clock.now
-            let result = try await connection.run(command)
-            let roundTrip = (clock.now - start).seconds
-            let text = result.stdoutText.trimmingWhitespace()
-            guard result.status.isSuccess else {
-                throw DriftError.crossCheckFailed(host: host, reason: "`date +%s.%N` ended with \(result.status): \(result.stderrText.prefix(200))")
-            }
-            // GNU date prints nanoseconds; a date without %N support prints "N" literally.
-            guard text.allSatisfy({ $0.isNumber || $0 == "." }), let value = Double(text) else {
-                throw DriftError.crossCheckFailed(host: host, reason: "`date +%s.%N` printed \"\(text.prefix(40))\", not seconds.nanoseconds")
-            }
-            samples.append(Sample(sent: sentWall, received: sentWall + roundTrip, host: value))
+            samples.append(try await sample(on: connection, host: host, limit: limit))
         }
         return best(of: samples)!
+    }
+
+    static func sample(on connection: any Connection, host: String, limit: Duration) async throws -> Sample {
+        try await withThrowingTaskGroup(of: Sample?.self) { group in
+            group.addTask {
+                let command = RemoteCommand(.argv(["date", "+%s.%N"]))
+                let clock = ContinuousClock()
+                let sentWall = Date().timeIntervalSince1970
+                let start = clock.now
+                var output: [UInt8] = []
+                var arrived: Duration?
+                var status = ExitStatus.unknown
+                for try await event in connection.stream(command) {
+                    switch event {
+                    case .output(.stdout(let bytes)):
+                        output += bytes
+                        if arrived == nil, output.contains(UInt8(ascii: "\n")) { arrived = clock.now - start }
+                    case .output(.stderr(let bytes)):
+                        output += bytes
+                    case .exit(let s):
+                        status = s
+                    }
+                }
+                let text = String(decoding: output, as: UTF8.self).trimmingWhitespace()
+                guard status.isSuccess else {
+                    throw DriftError.crossCheckFailed(host: host, reason: "`date +%s.%N` ended with \(status): \(text.prefix(200))")
+                }
+                // GNU date prints nanoseconds; a date without %N support prints "N" literally.
+                guard text.allSatisfy({ $0.isNumber || $0 == "." }), let value = Double(text) else {
+                    throw DriftError.crossCheckFailed(host: host, reason: "`date +%s.%N` printed \"\(text.prefix(40))\", not seconds.nanoseconds")
+                }
+                let roundTrip = (arrived ?? (clock.now - start)).seconds
+                return Sample(sent: sentWall, received: sentWall + roundTrip, host: value)
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let sample = first else {
+                throw DriftError.crossCheckFailed(host: host, reason: "`date +%s.%N` did not answer within \(DurationText.format(limit))")
+            }
+            return sample
+        }
     }
 
     /// How far chrony's claim and this reading may differ before they disagree: chrony's own uncertainty about
