@@ -138,6 +138,18 @@ final class ChronyNamespace: Sendable {
         let namespace = "fltd-\(getpid())-\(name)"
         let directory = NSTemporaryDirectory() + namespace
         let pids = try await offload { () throws -> [Int32] in
+            var started: [Int32] = []
+            do {
+                return try launch(&started)
+            } catch {
+                // Leave nothing behind when a step fails half-way.
+                for pid in started { kill(pid, SIGKILL); _ = LocalProcess.wait(pid) }
+                _ = try? LocalProcess.run(["ip", "netns", "del", namespace])
+                try? FileManager.default.removeItem(atPath: directory)
+                throw error
+            }
+        }
+        @Sendable func launch(_ pids: inout [Int32]) throws -> [Int32] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             for argv in [["ip", "netns", "add", namespace], ["ip", "netns", "exec", namespace, "ip", "link", "set", "lo", "up"]] {
                 let r = try LocalProcess.run(argv)
@@ -154,9 +166,9 @@ final class ChronyNamespace: Sendable {
 
                 """
             try server.write(toFile: directory + "/server.conf", atomically: true, encoding: .utf8)
-            var pids = [try LocalProcess.start(
+            pids.append(try LocalProcess.start(
                 ["ip", "netns", "exec", namespace, chrony.chronyd, "-x", "-d", "-u", "root", "-f", directory + "/server.conf"],
-                logFile: directory + "/server.log")]
+                logFile: directory + "/server.log"))
             if let client {
                 let conf = client.joined(separator: "\n") + """
 
