@@ -42,6 +42,9 @@ public final class AuditHistory: Sendable {
         }
     }
 
+    /// The names of the history's migrations, all `audit-...` (the journal's are `journal-...`).
+    public static var migrationNames: [String] { migrator.migrations }
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("audit-v1") { db in

@@ -41,6 +41,11 @@ import Testing
         #expect(text.contains("critical"))
     }
 
+    @Test func migrationsAreNamedSoTheJournalCanShareTheFile() {
+        #expect(!AuditHistory.migrationNames.isEmpty)
+        #expect(AuditHistory.migrationNames.allSatisfy { $0.hasPrefix("audit-") })
+    }
+
     @Test func unwritableLocationIsAnErrorNamingThePath() {
         let error = #expect(throws: DriftError.self) { try AuditHistory(path: "/proc/flotilla/flotilla.sqlite") }
         #expect(error?.description.hasPrefix("audit history /proc/flotilla/flotilla.sqlite:") == true)
