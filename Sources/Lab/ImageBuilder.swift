@@ -109,6 +109,12 @@ public enum ImageBuilder {
         apt-get install -y -q --download-only chrony
         apt-get install -y -q --download-only systemd-timesyncd
         ls /var/cache/apt/archives/chrony_*.deb /var/cache/apt/archives/systemd-timesyncd_*.deb
+        # The image's own ntp daemon too, so that a test can bring it back after a rollout removed it
+        # ("a removed daemon came back"), offline like every other install in the lab.
+        for p in ntp ntpsec; do
+            if dpkg -s "$p" >/dev/null 2>&1; then apt-get install -y -q --download-only --reinstall "$p"; fi
+        done
+        ls /var/cache/apt/archives/ntpsec_*.deb
         id admin >/dev/null 2>&1 || useradd -m -s /bin/bash admin
         getent group operator >/dev/null || groupadd operator
         id operator >/dev/null 2>&1 || useradd -m -s /bin/bash -g operator operator

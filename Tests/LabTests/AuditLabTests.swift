@@ -1,0 +1,113 @@
+import Foundation
+import FlotillaTesting
+import Lab
+import Testing
+
+/// `flotilla audit` on a lab after a real rollout: healthy hosts are ok, and each injected fault is found on
+/// exactly the hosts it was injected on. Hosts are changed with the system ssh client and `flotilla lab
+/// fault`, never through the code under test.
+@Suite(.serialized, .labExclusive) struct AuditLabTests {
+    static let lab = LabFixture.lab
+    static let inventory = LabFixture.paths.inventoryFile
+    static let playbook = LabEndToEndTests.packageRoot + "/Playbooks/chrony.yml"
+
+    /// One audit as JSON: host name to (verdict, finding kinds, chrony offset).
+    struct Audit {
+        var exitStatus: Int32
+        var hosts: [String: (verdict: String, kinds: [String], offset: Double?)]
+    }
+
+    static func audit() async throws -> Audit {
+        let result = try await FlotillaBinary.run([
+            "audit", "--netns", LabNetwork.vpcNamespace, "-i", inventory, playbook, "--json",
+        ])
+        let json = String(result.text[try #require(result.text.firstIndex(of: "{"))...])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        var hosts: [String: (String, [String], Double?)] = [:]
+        for host in try #require(document["hosts"] as? [[String: Any]]) {
+            let findings = (host["findings"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+            let offset = (host["chrony"] as? [String: Any])?["clockOffset"] as? Double
+            hosts[host["host"] as! String] = (host["verdict"] as! String, findings, offset)
+        }
+        return Audit(exitStatus: result.status, hosts: hosts)
+    }
+
+    /// Audits until `done` holds (chrony needs a poll or two to see a change), at most `attempts` times.
+    static func audit(until done: (Audit) -> Bool, attempts: Int = 20) async throws -> Audit {
+        var last = try await audit()
+        for _ in 1..<attempts where !done(last) {
+            try await Task.sleep(for: .seconds(3))
+            last = try await audit()
+        }
+        return last
+    }
+
+    @Test func afterARolloutEveryHostIsOkAndEachFaultIsFoundWhereItWasInjected() async throws {
+        if try Self.lab.record() != nil || !LabNetwork.existingNamespaces().isEmpty { _ = try await Self.lab.down() }
+        let record = try await Self.lab.up(LabUpOptions(hosts: 6), progress: { _ in }).record
+        let names = record.hosts.map(\.name)
+
+        let apply = try await FlotillaBinary.run([
+            "apply", "--netns", LabNetwork.vpcNamespace, "-i", Self.inventory, Self.playbook, "--yes",
+        ])
+        #expect(apply.status == 0, "\(apply.text.suffix(3000))")
+
+        // After the rollout: every host ok.
+        let healthy = try await Self.audit { audit in names.allSatisfy { audit.hosts[$0]?.verdict == "ok" } }
+        for name in names { #expect(healthy.hosts[name]?.verdict == "ok", "\(name): \(String(describing: healthy.hosts[name]))") }
+        #expect(healthy.exitStatus == 0)
+
+        // Skew on zone_b's upstream (node02, node04, node06): exactly those are flagged, at the injected offset.
+        let skewed = ["node02", "node04", "node06"]
+        let skew = 0.4
+        for name in skewed {
+            _ = try await Self.lab.fault(name, .skew(skew))
+            let host = try #require(record.hosts.first { $0.name == name })
+            _ = try await OnHost.output(host, "systemctl restart chrony")
+        }
+        let drifted = try await Self.audit { audit in
+            skewed.allSatisfy { audit.hosts[$0].flatMap(\.offset).map { abs(abs($0) - skew) <= 0.2 * skew } ?? false }
+        }
+        for name in names {
+            let host = try #require(drifted.hosts[name])
+            if skewed.contains(name) {
+                #expect(host.verdict != "ok", "\(name) should be flagged: \(host)")
+                let offset = try #require(host.offset, "\(name) has no offset")
+                #expect(abs(abs(offset) - skew) <= 0.2 * skew, "\(name): offset \(offset) vs injected \(skew)")
+            } else {
+                #expect(host.verdict == "ok", "\(name) should stay ok: \(host)")
+            }
+        }
+        #expect(drifted.exitStatus == 2)
+        for name in skewed { _ = try await Self.lab.fault(name, .skew(0)) }
+
+        // chrony stopped on node01: not synchronised (its daemon is not running).
+        let node01 = try #require(record.hosts.first { $0.name == "node01" })
+        _ = try await OnHost.output(node01, "systemctl stop chrony")
+        // ntp back on node03 (the guard pin removed first, as an operator might): a competing daemon.
+        let node03 = try #require(record.hosts.first { $0.name == "node03" })
+        _ = try await OnHost.output(node03, """
+            rm -f /etc/apt/preferences.d/flotilla-timesync
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download ntpsec >/dev/null 2>&1 || \
+              DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download ntp
+            """)
+        // node05 down: unknown, while the others are audited.
+        _ = try await Self.lab.fault("node05", .down)
+
+        let broken = try await Self.audit()
+        let n1 = try #require(broken.hosts["node01"])
+        #expect(n1.verdict == "critical", "\(n1)")
+        #expect(n1.kinds.contains("chrony-not-running") || n1.kinds.contains("chrony-stopped"), "\(n1)")
+        let n3 = try #require(broken.hosts["node03"])
+        #expect(n3.kinds.contains("removed-daemon-returned"), "\(n3)")
+        #expect(n3.verdict != "ok")
+        let n5 = try #require(broken.hosts["node05"])
+        #expect(n5.verdict == "unknown", "\(n5)")
+        #expect(n5.kinds.contains("unreachable"), "\(n5)")
+        for name in ["node02", "node04", "node06"] {
+            #expect(broken.hosts[name] != nil, "\(name) is audited while node05 is down")
+        }
+        #expect(broken.exitStatus == 2)
+        _ = try await Self.lab.down()
+    }
+}
