@@ -1,0 +1,202 @@
+public import FlotillaCore
+import Facts
+public import Plan
+import Foundation
+
+/// Applies one play to one host over one connection: gathers the facts, plans (or checks a saved plan
+/// against the facts), runs the plan's steps in order with the host's `become`, stops at the first failing
+/// step, then passes the sync gate. Never throws: every failure is data in the `HostReport`.
+public struct HostExecutor: Sendable {
+    public var play: Play
+    public var playIndex: Int
+    public var batch: Int
+    /// Waits for chrony after the steps when the play has a sync gate; nil skips the gate (and says so).
+    public var syncWaiter: (any SyncWaiter)?
+    /// Called after each step (for the journal), before the next one starts.
+    public var stepFinished: @Sendable (StepRecord) async -> Void
+
+    public init(
+        play: Play, playIndex: Int, batch: Int, syncWaiter: (any SyncWaiter)?,
+        stepFinished: @escaping @Sendable (StepRecord) async -> Void = { _ in }
+    ) {
+        self.play = play
+        self.playIndex = playIndex
+        self.batch = batch
+        self.syncWaiter = syncWaiter
+        self.stepFinished = stepFinished
+    }
+
+    /// `saved` is the host's plan from a saved plan file: it is run only when the facts gathered now have
+    /// the digest it was made from; otherwise the host is refused (skipped) and nothing is changed.
+    public func execute(_ host: ApplyHost, over connection: any Connection, saved: HostPlan? = nil) async -> HostReport {
+        var report = HostReport(host: host.name, playIndex: playIndex, play: play.name, batch: batch, outcome: .running, started: Date())
+        let become = host.target.become
+
+        // 1. Facts, in one round trip.
+        let facts: HostFacts
+        do {
+            let request = try play.factRequest(vars: host.vars, host: host.name)
+            let result = try await connection.run(FactScript.command(for: request, become: become))
+            guard result.status.isSuccess else {
+                return finish(&report, .failed, "gathering facts failed (\(result.status)): " + Self.lastLine(result.stderr, or: result.stdout))
+            }
+            facts = try FactParser.parse(stdout: result.stdoutText)
+        } catch let error as PlanError {
+            return finish(&report, .failed, error.description)
+        } catch let error as FactsError {
+            return finish(&report, .failed, "facts unreadable: \(error.description)")
+        } catch {
+            return finish(&report, .failed, "connection lost while gathering facts: \(error)")
+        }
+
+        // 2. The plan: the saved one when the facts are still those it was made from, else a fresh one.
+        let plan: HostPlan
+        if let saved {
+            let digest = facts.digest
+            guard digest == saved.factsDigest else {
+                return finish(&report, .skipped, "refused: the host's facts changed since the plan was made (plan again); nothing was changed")
+            }
+            plan = saved
+        } else {
+            do {
+                plan = try Planner.plan(play, host: host.name, vars: host.vars, facts: facts)
+            } catch {
+                return finish(&report, .failed, "cannot plan: \(error.description)")
+            }
+        }
+        report.changes = plan.changes.map(\.resource)
+        if play.timesync?.guardAgainstReturn == true {
+            report.guardState = plan.changes.contains { $0.reason.hasPrefix("guard:") } ? "applied" : "in place"
+        }
+
+        // 3. The steps, in order; the first failure ends the host.
+        let total = plan.changes.reduce(0) { $0 + $1.steps.count }
+        var index = 0
+        for change in plan.changes {
+            for step in change.steps {
+                index += 1
+                let record = await run(step, index: index, of: total, change: change, become: become, on: connection, host: host.name)
+                report.steps.append(record.record)
+                await stepFinished(record.record)
+                if let failure = record.failure {
+                    return finish(&report, .failed, failure)
+                }
+            }
+        }
+
+        // 4. The sync gate.
+        var gateNote = ""
+        if let gate = play.syncGate {
+            if let syncWaiter {
+                let source: String?
+                do {
+                    let vars = try play.variables(for: host.name, inventory: host.vars)
+                    source = try gate.source?.resolve(vars, host: host.name)
+                } catch {
+                    return finish(&report, .failed, "sync gate: \(error.description)")
+                }
+                do {
+                    let verdict = try await syncWaiter.waitForSync(connection, gate: gate, source: source, become: become)
+                    guard verdict.passed else { return finish(&report, .failed, "sync gate: \(verdict.detail)") }
+                    gateNote = "; sync gate passed: \(verdict.detail)"
+                } catch {
+                    return finish(&report, .failed, "sync gate: connection lost: \(error)")
+                }
+            } else {
+                gateNote = "; sync gate not checked"
+            }
+        }
+        let guardNote = report.guardState.map { "; guard \($0)" } ?? ""
+        if plan.changes.isEmpty {
+            return finish(&report, .ok, (plan.summary.isEmpty ? "converged, nothing to do" : plan.summary) + guardNote + gateNote)
+        }
+        let n = plan.changes.count
+        return finish(&report, .changed, "\(n) change\(n == 1 ? "" : "s") applied in \(total) step\(total == 1 ? "" : "s")" + guardNote + gateNote)
+    }
+
+    private func finish(_ report: inout HostReport, _ outcome: HostOutcome, _ message: String) -> HostReport {
+        report.outcome = outcome
+        report.message = message
+        report.finished = Date()
+        return report
+    }
+
+    /// Runs one step's commands in order; the step fails at its first failing command.
+    private func run(
+        _ step: Step, index: Int, of total: Int, change: Change, become: Become?, on connection: any Connection, host: String
+    ) async -> (record: StepRecord, failure: String?) {
+        let started = Date()
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+        var status = "exit 0"
+        var failure: String?
+        for var command in step.commands {
+            command.become = become
+            do {
+                let result = try await connection.run(command)
+                stdout += result.stdout
+                stderr += result.stderr
+                status = result.status.description
+                if !result.status.isSuccess {
+                    failure = Self.failureMessage(step: step, index: index, of: total, result: result, timeout: command.timeout, host: host)
+                    break
+                }
+            } catch {
+                status = "not run"
+                failure = "step \(index) of \(total) (\(step.description)): connection lost: \(error)"
+                break
+            }
+        }
+        let record = StepRecord(
+            index: index, resource: change.resource, description: step.description, status: status, succeeded: failure == nil,
+            stdoutTail: OutputTail.of(stdout), stderrTail: OutputTail.of(stderr), started: started, finished: Date())
+        return (record, failure)
+    }
+
+    static func failureMessage(step: Step, index: Int, of total: Int, result: CommandResult, timeout: Duration?, host: String) -> String {
+        let prefix = "step \(index) of \(total) (\(step.description))"
+        if let lock = DpkgLock.held(in: result.stderrText) {
+            return "\(prefix): \(host): the package database is locked: \(lock.path) is held by \(lock.holder ?? "another process") "
+                + "and was not released within the step's wait (\(result.status)); nothing was installed or removed"
+        }
+        let limit = timeout.map { " (limit \(DurationText.format($0)))" } ?? ""
+        if result.status == .timedOut || result.status == .exited(124) {
+            return "\(prefix) timed out\(limit): " + lastLine(result.stderr, or: result.stdout)
+        }
+        return "\(prefix) failed (\(result.status)): " + lastLine(result.stderr, or: result.stdout)
+    }
+
+    static func lastLine(_ primary: [UInt8], or secondary: [UInt8]) -> String {
+        for bytes in [primary, secondary] {
+            let lines = String(decoding: bytes.suffix(4096), as: UTF8.self).split(whereSeparator: \.isNewline)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if let last = lines.last { return last }
+        }
+        return "no output"
+    }
+}
+
+/// apt's "Could not get lock" message, recognised in a step's stderr.
+public enum DpkgLock {
+    public struct Held: Sendable, Hashable {
+        /// `/var/lib/dpkg/lock-frontend`.
+        public var path: String
+        /// `process 1234 (apt-get)`, when apt said.
+        public var holder: String?
+    }
+
+    /// apt 2.x: `E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 1234 (apt-get)`.
+    public static func held(in stderr: String) -> Held? {
+        guard let range = stderr.range(of: "Could not get lock ") else { return nil }
+        let rest = stderr[range.upperBound...]
+        let line = rest.prefix { !$0.isNewline }
+        var path = String(line.prefix { $0 != " " && $0 != "," })
+        if path.hasSuffix(".") { path.removeLast() }
+        var holder: String?
+        if let h = line.range(of: "held by ") {
+            let text = line[h.upperBound...].trimmingCharacters(in: .whitespaces)
+            holder = text.hasSuffix(".") ? String(text.dropLast()) : text
+        }
+        return Held(path: path, holder: holder)
+    }
+}
