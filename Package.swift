@@ -92,6 +92,8 @@ let package = Package(
         .testTarget(name: "PlanTests", dependencies: ["Plan", "Facts", "Inventory", "FlotillaTesting"], swiftSettings: strict),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Facts", "FlotillaTesting"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Plan", "Facts", "Drift", "FlotillaTesting"], swiftSettings: strict),
+        // Runs the built `flotilla` binary (scripts/test.sh builds it first) against real sshd servers.
+        .testTarget(name: "CLITests", dependencies: ["FlotillaTesting"], swiftSettings: strict),
         .testTarget(
             name: "LabTests",
             dependencies: ["Lab", "SSH", "Inventory", "FlotillaTesting", "FlotillaCLI"],

@@ -10,6 +10,8 @@ public enum FactsError: Error, Sendable, Hashable, CustomStringConvertible {
     case malformedLine(section: String, line: Int, text: String, reason: String)
     /// The script's trailer is missing: the output was cut short.
     case truncated(lastSection: String?)
+    /// The fact script itself failed on the host (no shell, sudo refused, timeout).
+    case scriptFailed(host: String, status: String, stderr: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum FactsError: Error, Sendable, Hashable, CustomStringConvertible {
             "fact output has no section '\(name)'"
         case .malformedLine(let section, let line, let text, let reason):
             "fact output, section '\(section)', line \(line): \(reason): \(quoted(String(text.prefix(120))))"
+        case .scriptFailed(let host, let status, let stderr):
+            "\(host): the fact script failed (\(status)): \(stderr)"
         case .truncated(let last):
             "fact output ends early" + (last.map { " (in section '\($0)')" } ?? "") + ": no end marker"
         }
