@@ -36,15 +36,11 @@ public struct HostExecutor: Sendable {
         let facts: HostFacts
         do {
             let request = try play.factRequest(vars: host.vars, host: host.name)
-            let result = try await connection.run(FactScript.command(for: request, become: become))
-            guard result.status.isSuccess else {
-                return finish(&report, .failed, "gathering facts failed (\(result.status)): " + Self.lastLine(result.stderr, or: result.stdout))
-            }
-            facts = try FactParser.parse(stdout: result.stdoutText)
+            facts = try await FactGathering.gather(request, on: connection, become: become)
         } catch let error as PlanError {
             return finish(&report, .failed, error.description)
         } catch let error as FactsError {
-            return finish(&report, .failed, "facts unreadable: \(error.description)")
+            return finish(&report, .failed, "facts: \(error.description)")
         } catch {
             return finish(&report, .failed, "connection lost while gathering facts: \(error)")
         }
