@@ -179,6 +179,11 @@ public enum DpkgLock {
         public var path: String
         /// `process 1234 (apt-get)`, when apt said.
         public var holder: String?
+
+        public init(path: String, holder: String?) {
+            self.path = path
+            self.holder = holder
+        }
     }
 
     /// apt 2.x: `E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 1234 (apt-get)`.

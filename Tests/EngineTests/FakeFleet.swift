@@ -11,7 +11,7 @@ import Synchronization
 /// other than file writes succeed without effect.
 final class FakeHost: Connection, Sendable {
     struct Script: Sendable {
-        /// Commands whose wire line contains this text fail with this result (the first match wins).
+        /// Commands (other than the fact script) whose wire line contains this text fail with this result (the first match wins).
         var failures: [(contains: String, result: CommandResult)] = []
         /// The sync gate's `chronyc waitsync` fails.
         var unsynced = false
@@ -39,8 +39,9 @@ final class FakeHost: Connection, Sendable {
         let line = command.wireForm().line
         return state.withLock { s -> CommandResult in
             s.commands.append(command)
-            if let failure = s.script.failures.first(where: { line.contains($0.contains) }) { return failure.result }
-            if line.contains(FactScript.header) {
+            let isFactScript = line.contains(FactScript.header)
+            if !isFactScript, let failure = s.script.failures.first(where: { line.contains($0.contains) }) { return failure.result }
+            if isFactScript {
                 return CommandResult(status: .exited(0), stdout: Array(Self.facts(files: s.files).utf8), stderr: [])
             }
             if line.contains("waitsync") {
