@@ -328,14 +328,18 @@ public final class Journal: Sendable {
             started: Date(timeIntervalSince1970: s["started"]), finished: Date(timeIntervalSince1970: s["finished"]))
     }
 
+    /// Writes in a task of its own: a cancelled run (Ctrl-C) still records how it ended, since GRDB's
+    /// async accessors give up when the calling task is cancelled.
     private func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(EngineError) -> T {
-        do { return try await pool.write(body) } catch {
+        let pool = self.pool
+        do { return try await Task { try await pool.write(body) }.value } catch {
             throw .journal(path: path, operation: operation, reason: "\(error)")
         }
     }
 
     private func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(EngineError) -> T {
-        do { return try await pool.read(body) } catch {
+        let pool = self.pool
+        do { return try await Task { try await pool.read(body) }.value } catch {
             throw .journal(path: path, operation: operation, reason: "\(error)")
         }
     }

@@ -15,6 +15,8 @@ final class FakeHost: Connection, Sendable {
         var failures: [(contains: String, result: CommandResult)] = []
         /// The sync gate's `chronyc waitsync` fails.
         var unsynced = false
+        /// Steps (not the fact script) take this long; cancellation cuts them short with CancellationError.
+        var stepDelay: Duration?
     }
 
     let target: ConnectionTarget
@@ -37,6 +39,9 @@ final class FakeHost: Connection, Sendable {
 
     func run(_ command: RemoteCommand) async throws -> CommandResult {
         let line = command.wireForm().line
+        if !line.contains(FactScript.header), let delay = state.withLock({ $0.script.stepDelay }) {
+            try await Task.sleep(for: delay)
+        }
         return state.withLock { s -> CommandResult in
             s.commands.append(command)
             let isFactScript = line.contains(FactScript.header)
