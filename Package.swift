@@ -90,7 +90,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "PlanTests", dependencies: ["Plan", "Facts", "Inventory", "FlotillaTesting"], swiftSettings: strict),
-        .testTarget(name: "DriftTests", dependencies: ["Drift", "Facts", "FlotillaTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "DriftTests",
+            dependencies: ["Drift", "Facts", "FlotillaTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Plan", "Facts", "Drift", "FlotillaTesting"], swiftSettings: strict),
         // Runs the built `flotilla` binary (scripts/test.sh builds it first) against real sshd servers.
         .testTarget(name: "CLITests", dependencies: ["FlotillaTesting"], swiftSettings: strict),
