@@ -68,5 +68,5 @@ struct ApplySetup {
 
 /// The sync gate apply uses.
 enum ApplyGate {
-    static func waiter() -> any SyncWaiter { WaitsyncGate() }
+    static func waiter() -> any SyncWaiter { DriftSyncWaiter() }
 }
