@@ -13,11 +13,14 @@ public struct ApplyEngine: Sendable {
     public var syncWaiter: (any SyncWaiter)?
     public var stop: StopRequest
     public var events: @Sendable (ApplyEvent) -> Void
+    /// apt's wait for a package database lock, replacing the plan's (see `HostExecutor.lockWaitSeconds`).
+    public var lockWaitSeconds: Int?
 
     public init(
         transport: any Transport, journal: Journal, forks: Int = 20, syncWaiter: (any SyncWaiter)?, stop: StopRequest = StopRequest(),
-        events: @escaping @Sendable (ApplyEvent) -> Void = { _ in }
+        lockWaitSeconds: Int? = nil, events: @escaping @Sendable (ApplyEvent) -> Void = { _ in }
     ) {
+        self.lockWaitSeconds = lockWaitSeconds
         self.transport = transport
         self.journal = journal
         self.forks = max(1, forks)
@@ -196,7 +199,9 @@ public struct ApplyEngine: Sendable {
             do {
                 let connection = try await transport.connect(host.target)
                 let journal = self.journal
-                let executor = HostExecutor(play: p.play, playIndex: p.playIndex, batch: batch, syncWaiter: syncWaiter) { [attempt] step in
+                let executor = HostExecutor(
+                    play: p.play, playIndex: p.playIndex, batch: batch, syncWaiter: syncWaiter, lockWaitSeconds: lockWaitSeconds
+                ) { [attempt] step in
                     do throws(EngineError) {
                         try await journal.recordStep(runID, playIndex: p.playIndex, host: host.name, attempt: attempt, step)
                     } catch {

@@ -14,11 +14,15 @@ public struct HostExecutor: Sendable {
     public var syncWaiter: (any SyncWaiter)?
     /// Called after each step (for the journal), before the next one starts.
     public var stepFinished: @Sendable (StepRecord) async -> Void
+    /// How long apt waits for a package database lock held by another process, replacing the plan's
+    /// `DPkg::Lock::Timeout` (apt 1.9.11 and later, so Debian 11+ and Ubuntu 20.04+); nil keeps the plan's.
+    public var lockWaitSeconds: Int?
 
     public init(
-        play: Play, playIndex: Int, batch: Int, syncWaiter: (any SyncWaiter)?,
+        play: Play, playIndex: Int, batch: Int, syncWaiter: (any SyncWaiter)?, lockWaitSeconds: Int? = nil,
         stepFinished: @escaping @Sendable (StepRecord) async -> Void = { _ in }
     ) {
+        self.lockWaitSeconds = lockWaitSeconds
         self.play = play
         self.playIndex = playIndex
         self.batch = batch
@@ -128,6 +132,7 @@ public struct HostExecutor: Sendable {
         var failure: String?
         for var command in step.commands {
             command.become = become
+            if let lockWaitSeconds { command = Self.withLockWait(command, seconds: lockWaitSeconds) }
             do {
                 let result = try await connection.run(command)
                 stdout += result.stdout
@@ -147,6 +152,14 @@ public struct HostExecutor: Sendable {
             index: index, resource: change.resource, description: step.description, status: status, succeeded: failure == nil,
             stdoutTail: OutputTail.of(stdout), stderrTail: OutputTail.of(stderr), started: started, finished: Date())
         return (record, failure)
+    }
+
+    /// The command with apt's `DPkg::Lock::Timeout=N` set to `seconds` (commands without it are unchanged).
+    public static func withLockWait(_ command: RemoteCommand, seconds: Int) -> RemoteCommand {
+        guard case .argv(let args) = command.body, args.contains(where: { $0.hasPrefix("DPkg::Lock::Timeout=") }) else { return command }
+        var out = command
+        out.body = .argv(args.map { $0.hasPrefix("DPkg::Lock::Timeout=") ? "DPkg::Lock::Timeout=\(max(0, seconds))" : $0 })
+        return out
     }
 
     static func failureMessage(step: Step, index: Int, of total: Int, result: CommandResult, timeout: Duration?, host: String) -> String {

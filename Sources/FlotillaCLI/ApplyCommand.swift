@@ -50,6 +50,13 @@ public struct ApplyCommand: AsyncParsableCommand {
         help: ArgumentHelp("Failure budget, overriding the playbook's: hosts (N) or a share (P%).", valueName: "N|P%"))
     public var maxFailures: String?
 
+    @Option(
+        name: .customLong("lock-wait"),
+        help: ArgumentHelp(
+            "How long apt waits for the package database lock when another process holds it, e.g. 30s (default: the plan's 120s).",
+            valueName: "duration"))
+    public var lockWait: String?
+
     @Flag(help: "Continue an interrupted or stopped run (the latest, or the one given), without redoing converged hosts.")
     public var resume = false
 
@@ -71,6 +78,9 @@ public struct ApplyCommand: AsyncParsableCommand {
             }
         } else if source == nil {
             throw ValidationError("Give a playbook or a saved plan: flotilla apply -i INVENTORY PLAYBOOK")
+        }
+        if let lockWait, DurationText.parse(lockWait) == nil {
+            throw ValidationError("--lock-wait: '\(lockWait)' is not a duration (try 30s).")
         }
         do {
             _ = try serial.map(RolloutOverride.parseSerial)
@@ -119,7 +129,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         let stop = StopRequest()
         let engine = ApplyEngine(
             transport: fleet.transport(), journal: journal, forks: fleet.forks, syncWaiter: ApplyGate.waiter(), stop: stop,
-            events: { progress.handle($0) })
+            lockWaitSeconds: lockWait.flatMap(DurationText.parse).map { Int($0.seconds.rounded(.up)) }, events: { progress.handle($0) })
 
         let result: ApplyResult
         if resume {

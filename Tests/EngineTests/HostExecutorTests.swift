@@ -119,3 +119,14 @@ import Testing
         #expect(edited.files[FakeFleet.appConf] == "x=2\n")
     }
 }
+
+@Suite struct LockWaitTests {
+    @Test func lockWaitReplacesAptsLockTimeoutAndNothingElse() {
+        let apt = RemoteCommand(.argv(["apt-get", "-y", "-o", "DPkg::Lock::Timeout=120", "install", "--", "chrony"]), timeout: .seconds(600))
+        let changed = HostExecutor.withLockWait(apt, seconds: 5)
+        #expect(changed.body == .argv(["apt-get", "-y", "-o", "DPkg::Lock::Timeout=5", "install", "--", "chrony"]))
+        #expect(changed.timeout == apt.timeout)
+        let other = RemoteCommand(.argv(["systemctl", "restart", "chrony"]))
+        #expect(HostExecutor.withLockWait(other, seconds: 5) == other)
+    }
+}
