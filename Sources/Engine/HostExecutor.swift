@@ -66,7 +66,7 @@ public struct HostExecutor: Sendable {
         }
         report.changes = plan.changes.map(\.resource)
         if play.timesync?.guardAgainstReturn == true {
-            report.guardState = plan.changes.contains { $0.reason.hasPrefix("guard:") } ? "applied" : "in place"
+            report.guardState = plan.changes.contains { $0.reason.hasPrefix("guard:") } ? "not applied" : "in place"
         }
 
         // 3. The steps, in order; the first failure ends the host.
@@ -82,6 +82,7 @@ public struct HostExecutor: Sendable {
                     return finish(&report, .failed, failure)
                 }
             }
+            if change.reason.hasPrefix("guard:") { report.guardState = "applied" }
         }
 
         // 4. The sync gate.
@@ -125,6 +126,10 @@ public struct HostExecutor: Sendable {
     private func run(
         _ step: Step, index: Int, of total: Int, change: Change, become: Become?, on connection: any Connection, host: String
     ) async -> (record: StepRecord, failure: String?) {
+        var description = step.description
+        if let lockWaitSeconds, let r = description.range(of: #"DPkg::Lock::Timeout=[0-9]+"#, options: .regularExpression) {
+            description.replaceSubrange(r, with: "DPkg::Lock::Timeout=\(max(0, lockWaitSeconds))")
+        }
         let started = Date()
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
@@ -139,17 +144,17 @@ public struct HostExecutor: Sendable {
                 stderr += result.stderr
                 status = result.status.description
                 if !result.status.isSuccess {
-                    failure = Self.failureMessage(step: step, index: index, of: total, result: result, timeout: command.timeout, host: host)
+                    failure = Self.failureMessage(description: description, index: index, of: total, result: result, timeout: command.timeout, host: host)
                     break
                 }
             } catch {
                 status = "not run"
-                failure = "step \(index) of \(total) (\(step.description)): connection lost: \(error)"
+                failure = "step \(index) of \(total) (\(description)): connection lost: \(error)"
                 break
             }
         }
         let record = StepRecord(
-            index: index, resource: change.resource, description: step.description, status: status, succeeded: failure == nil,
+            index: index, resource: change.resource, description: description, status: status, succeeded: failure == nil,
             stdoutTail: OutputTail.of(stdout), stderrTail: OutputTail.of(stderr), started: started, finished: Date())
         return (record, failure)
     }
@@ -162,9 +167,9 @@ public struct HostExecutor: Sendable {
         return out
     }
 
-    static func failureMessage(step: Step, index: Int, of total: Int, result: CommandResult, timeout: Duration?, host: String) -> String {
-        let prefix = "step \(index) of \(total) (\(step.description))"
-        if let lock = DpkgLock.held(in: result.stderrText) {
+    static func failureMessage(description: String, index: Int, of total: Int, result: CommandResult, timeout: Duration?, host: String) -> String {
+        let prefix = "step \(index) of \(total) (\(description))"
+        if let lock = DpkgLock.held(in: result.stderrText, stdout: result.stdoutText) {
             return "\(prefix): \(host): the package database is locked: \(lock.path) is held by \(lock.holder ?? "another process") "
                 + "and was not released within the step's wait (\(result.status)); nothing was installed or removed"
         }
@@ -185,12 +190,16 @@ public struct HostExecutor: Sendable {
     }
 }
 
-/// apt's "Could not get lock" message, recognised in a step's stderr.
+/// apt's and dpkg's messages about a package database lock held by another process, recognised in a
+/// step's output. apt 2.x with `DPkg::Lock::Timeout` prints, while waiting, on stdout
+/// `Waiting for cache lock: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)...`
+/// and when it gives up, on stderr `E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is
+/// another process using it?`; without a timeout, `E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by ...`.
 public enum DpkgLock {
     public struct Held: Sendable, Hashable {
         /// `/var/lib/dpkg/lock-frontend`.
         public var path: String
-        /// `process 1234 (apt-get)`, when apt said.
+        /// `process 1234 (apt-get)`, when apt could tell (a holder in another PID namespace shows as process 0).
         public var holder: String?
 
         public init(path: String, holder: String?) {
@@ -199,18 +208,25 @@ public enum DpkgLock {
         }
     }
 
-    /// apt 2.x: `E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 1234 (apt-get)`.
-    public static func held(in stderr: String) -> Held? {
-        guard let range = stderr.range(of: "Could not get lock ") else { return nil }
-        let rest = stderr[range.upperBound...]
-        let line = rest.prefix { !$0.isNewline }
-        var path = String(line.prefix { $0 != " " && $0 != "," })
-        if path.hasSuffix(".") { path.removeLast() }
+    public static func held(in stderr: String, stdout: String = "") -> Held? {
+        var path: String?
         var holder: String?
-        if let h = line.range(of: "held by ") {
-            let text = line[h.upperBound...].trimmingCharacters(in: .whitespaces)
-            holder = text.hasSuffix(".") ? String(text.dropLast()) : text
+        for text in [stderr, stdout] {
+            for line in text.split(whereSeparator: \.isNewline) {
+                if let r = line.range(of: "Could not get lock ") {
+                    var p = String(line[r.upperBound...].prefix { $0 != " " && $0 != "," })
+                    while p.hasSuffix(".") { p.removeLast() }
+                    path = path ?? p
+                    if let h = line.range(of: "held by ") {
+                        var who = line[h.upperBound...].trimmingCharacters(in: .whitespaces)
+                        while who.hasSuffix(".") { who.removeLast() }
+                        if !who.hasPrefix("process 0") { holder = holder ?? who }
+                    }
+                } else if let r = line.range(of: "Unable to acquire the dpkg frontend lock (") ?? line.range(of: "Unable to lock the administration directory (") {
+                    path = path ?? String(line[r.upperBound...].prefix { $0 != ")" })
+                }
+            }
         }
-        return Held(path: path, holder: holder)
+        return path.map { Held(path: $0, holder: holder) }
     }
 }

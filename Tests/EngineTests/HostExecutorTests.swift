@@ -76,6 +76,11 @@ import Testing
         #expect(report.message.contains("process 4242 (apt-get)"))
         #expect(DpkgLock.held(in: stderr) == DpkgLock.Held(path: "/var/lib/dpkg/lock-frontend", holder: "process 4242 (apt-get)"))
         #expect(DpkgLock.held(in: "E: Unable to locate package x") == nil)
+        // apt 2.6 with DPkg::Lock::Timeout, captured on a lab host whose lock was held from outside its PID namespace.
+        let waited = DpkgLock.held(
+            in: "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n",
+            stdout: "Waiting for cache lock: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 0...\n")
+        #expect(waited == DpkgLock.Held(path: "/var/lib/dpkg/lock-frontend", holder: nil))
     }
 
     @Test func aHostThatDoesNotSyncFailsTheGate() async throws {
