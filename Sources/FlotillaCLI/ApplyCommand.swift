@@ -98,8 +98,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             if code != 0 { throw ExitCode(code) }
         } catch let error as ExitCode {
             throw error
-        } catch let error as CancellationError {
-            _ = error
+        } catch is CancellationError {
             await console.flush()
             throw ExitCode(130)
         } catch {
