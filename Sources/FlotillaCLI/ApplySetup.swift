@@ -1,3 +1,4 @@
+import ArgumentParser
 import Engine
 import Foundation
 import FlotillaCore
@@ -56,6 +57,10 @@ struct ApplySetup {
                 hosts = hosts.filter { planned.contains($0.name) }
             }
             if !hosts.isEmpty { plays.append(PlayHosts(playIndex: index, hosts: hosts)) }
+        }
+        if plays.isEmpty {
+            throw ValidationError(
+                "no host selected from the inventory is in any play of \(playbook.file) (check -i, --limit and the plays' hosts:)")
         }
         // The same digest `flotilla plan` records, so that a saved plan and a run can be compared.
         let digestSource = inputs.map { "\($0.name)\u{1}" + $0.vars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{2}") }

@@ -273,4 +273,33 @@ struct ApplyLabTests {
         #expect(after["pin"] == "0")
         try await labDown()
     }
+
+    @Test func timeMasterServesItsClientsWithAtMostTwoHostsOfAZonePerBatch() async throws {
+        try await freshLab()
+        let master = Fixtures.root.appendingPathComponent("Playbooks/chrony-master.yml").path
+        let run = try await apply([master, "--yes"])
+        #expect(run.status == 0, "\(run.text)")
+        // Clients' batches: the lab puts odd-numbered hosts in zone_a and even ones in zone_b; at most 2 of a zone each.
+        let batches = Self.batches(run.lines)
+        #expect(batches.first == ["node01"])
+        for batch in batches.dropFirst() {
+            let odd = batch.filter { Int($0.suffix(2))! % 2 == 1 }.count
+            #expect(odd <= 2 && batch.count - odd <= 2, "batch \(batch)")
+        }
+        #expect(Set(batches.dropFirst().flatMap { $0 }) == Set(Self.names.dropFirst()))
+
+        // On the hosts: the master follows the upstream and allows the VPC; every client follows the master.
+        let conf = try await flotilla(["lab", "ssh", "node01", "--", "cat", "/etc/chrony/chrony.conf"])
+        #expect(conf.text.contains("allow 10.88.0.0/24"), "\(conf.text)")
+        let m = try await state("node01")
+        #expect(m["tracking"].split(separator: ",").dropFirst().first == "169.254.169.123", "\(m["tracking"])")
+        for host in Self.names.dropFirst() {
+            let s = try await state(host)
+            #expect(s["firstsource"] == "server 10.88.0.11 iburst", "\(host): \(s["firstsource"])")
+            let tracking = s["tracking"].split(separator: ",").map(String.init)
+            #expect(tracking.count >= 14 && tracking[1] == "10.88.0.11" && tracking[13] == "Normal", "\(host): \(s["tracking"])")
+            #expect(s["active"] == "active" && !s.installed("ntp") && !s.installed("ntpsec"), "\(host)")
+        }
+        try await labDown()
+    }
 }
