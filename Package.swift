@@ -72,6 +72,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "flotilla", dependencies: ["FlotillaCLI"], swiftSettings: strict),
+        // Benchmarks (not tests): `swift run -c release plan-benchmark`.
+        .executableTarget(name: "plan-benchmark", dependencies: ["Plan", "Facts"], path: "Benchmarks/PlanBenchmark", swiftSettings: strict),
         // Test support: real sshd servers on loopback, fixture loading.
         .target(name: "FlotillaTesting", dependencies: ["FlotillaCore"], swiftSettings: strict),
 

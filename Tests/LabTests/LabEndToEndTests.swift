@@ -1,4 +1,5 @@
 import Testing
+import FlotillaTesting
 import Lab
 import SSH
 import FlotillaCore
@@ -154,6 +155,60 @@ import Glibc
         let record = try await LabFixture.shared.up()
         try await Self.checkStartingStates(record.hosts)
     }
+
+    /// `flotilla plan` on the mixed fleet: the right changes per starting state, and nothing changed on any
+    /// host (package states, unit file states and every file under /etc and dpkg's database, checked with the
+    /// system ssh client before and after).
+    @Test func planShowsTheRightChangesPerHostAndChangesNothing() async throws {
+        let record = try await LabFixture.shared.up()
+        let snapshot = """
+            dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' | sort | sha256sum
+            systemctl list-unit-files --no-legend --no-pager | sort | sha256sum
+            find /etc /var/lib/dpkg /var/lib/apt -xdev -printf '%p %s %m %T@\n' 2>/dev/null | sort | sha256sum
+            """
+        var before: [String: String] = [:]
+        for host in record.hosts { before[host.name] = try await OnHost.output(host, snapshot) }
+
+        let result = try await FlotillaBinary.run([
+            "plan", "--netns", LabNetwork.vpcNamespace, "-i", LabFixture.paths.inventoryFile,
+            Self.packageRoot + "/Playbooks/chrony.yml", "--json", "--detailed-exitcode",
+        ])
+        #expect(result.status == 2, "changes are planned: \(result.text.suffix(2000))")
+        let json = String(result.text[result.text.firstIndex(of: "{")!...])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let plans = try #require(document["plans"] as? [[String: Any]])
+        #expect((document["failures"] as? [Any])?.isEmpty == true)
+        for host in record.hosts {
+            let plan = try #require(plans.first { $0["host"] as? String == host.name }, "no plan for \(host.name)")
+            let changes = (plan["changes"] as? [[String: Any]] ?? []).map { ($0["action"] as! String, $0["resource"] as! String) }
+            func has(_ action: String, _ resource: String) -> Bool { changes.contains { $0 == (action, resource) } }
+            let dropIn = "file[/etc/systemd/system/chrony.service.d/flotilla-no-cap-sys-time.conf]"
+            // Every host is a container without CAP_SYS_TIME: the drop-in and -x are always planned.
+            #expect(has("create", dropIn), "\(host.name): \(changes)")
+            switch host.state {
+            case .ntp:
+                #expect(has("delete", "package[ntp]") && has("delete", "package[ntpsec]"), "\(host.name): \(changes)")
+                #expect(has("create", "package[chrony]"), "\(host.name): \(changes)")
+            case .timesyncd:
+                #expect(has("update", "unit[systemd-timesyncd.service]"), "\(host.name): \(changes)")
+                #expect(has("create", "package[chrony]"), "\(host.name): \(changes)")
+            case .chronyMasked:
+                #expect(!has("create", "package[chrony]"), "\(host.name): \(changes)")
+                #expect(changes.contains { $0.1 == "unit[chrony.service]" }, "\(host.name): \(changes)")
+            case .chronyDead:
+                #expect(!has("create", "package[chrony]"), "\(host.name): \(changes)")
+                #expect(changes.contains { $0.1 == "unit[chrony.service]" }, "\(host.name): \(changes)")
+            }
+        }
+        for host in record.hosts {
+            let after = try await OnHost.output(host, snapshot)
+            #expect(after == before[host.name], "\(host.name) changed during plan")
+        }
+    }
+
+    /// The repository root, for the shipped playbooks.
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 
     /// Checks on each host that its packages and units are in its starting state, and that it lacks CAP_SYS_TIME.
     static func checkStartingStates(_ hosts: [HostRecord]) async throws {
