@@ -1,5 +1,6 @@
 import Foundation
 import Drift
+import Facts
 
 /// Real `chronyc -c` captures from Fixtures/chrony (see its README for how each was made).
 enum Fixture {
@@ -32,5 +33,28 @@ enum Fixture {
     /// The state of a host captured in `state`.
     static func status(_ state: String, expected: [String] = [], resolve: [String] = [], host: String = "web01") throws -> ChronyStatus {
         try SyncCheck.interpret(stdout: checkOutput(state, resolve: resolve), host: host, expected: expected)
+    }
+}
+
+extension Fixture {
+    /// Facts of a host from Fixtures/facts (fact-script output).
+    static func facts(_ name: String) throws -> HostFacts {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "txt", subdirectory: "Fixtures/facts") else {
+            throw Missing(name: name)
+        }
+        return try FactParser.parse(stdout: String(contentsOf: url, encoding: .utf8))
+    }
+
+    static let policy = try! AuditPolicy(maxOffset: 0.05, critical: 1)
+
+    /// The audit of a host whose chrony is in `state` and whose facts are `facts`.
+    static func audit(
+        _ state: String?, facts: String? = "rhel9-chrony", expected: [String] = [], crossCheck: ClockCrossCheck? = nil,
+        policy: AuditPolicy = Fixture.policy, host: String = "web01"
+    ) throws -> HostAudit {
+        let o = HostObservation(
+            host: host, facts: try facts.map { try Fixture.facts($0) },
+            chrony: try state.map { try Fixture.status($0, expected: expected, host: host) }, crossCheck: crossCheck)
+        return HostAudit.assess(o, policy: policy)
     }
 }
