@@ -77,6 +77,15 @@ import Testing
         let again = try await Journal.open(path: tmp.path)
         #expect(try await again.runs().count == 1)
     }
+
+    @Test func journalFileIsInWALMode() async throws {
+        let tmp = TemporaryJournalPath()
+        defer { tmp.remove() }
+        _ = try await Journal.open(path: tmp.path)
+        let queue = try DatabaseQueue(path: tmp.path)
+        let mode = try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
 }
 
 /// Raw SQL on the journal file, as another module of Flotilla (the audit history) would write it.
