@@ -11,7 +11,7 @@ import Glibc
 
 /// The lab end to end, on real containers (CI runs these as root). One lab for the whole suite; the tests run
 /// in order and the last one tears it down and checks that nothing is left.
-@Suite(.serialized) struct LabEndToEndTests {
+@Suite(.serialized, .labExclusive) struct LabEndToEndTests {
     @Test func upStartsEveryHostFromTheCachedImage() async throws {
         let record = try await LabFixture.shared.up()
         #expect(record.hosts.count == LabFixture.hostCount)
