@@ -35,8 +35,8 @@ public struct HostAudit: Sendable, Codable, Hashable {
             findings.append(Finding(.unreachable, .unknown, "unreachable: \(reason)"))
             return HostAudit(host: o.host, verdict: .unknown, findings: findings, chrony: nil, crossCheck: nil, daemons: [])
         }
-        let daemons = o.facts.map(TimeDaemons.states(from:)) ?? []
-        if let error = o.factsError { findings.append(Finding(.auditFailed, .unknown, "facts: \(error)")) }
+        let daemons = o.daemons ?? o.facts.map(TimeDaemons.states(from:)) ?? []
+        if let error = o.factsError { findings.append(Finding(.auditFailed, .unknown, "time daemons: \(error)")) }
         findings += TimeDaemons.findings(daemons, expectations: policy.daemons)
         if let error = o.chronyError { findings.append(Finding(.auditFailed, .unknown, "chrony check: \(error)")) }
         if let s = o.chrony {

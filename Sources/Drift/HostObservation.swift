@@ -6,6 +6,8 @@ public struct HostObservation: Sendable, Codable, Hashable {
     public var host: String
     /// Set when the host could not be reached at all; nothing else is then known.
     public var unreachable: String?
+    /// The time daemons' states (from `DaemonProbe`); when nil, they are read from `facts`.
+    public var daemons: [TimeDaemonState]?
     public var facts: HostFacts?
     public var factsError: String?
     public var chrony: ChronyStatus?
@@ -14,11 +16,12 @@ public struct HostObservation: Sendable, Codable, Hashable {
     public var crossCheckError: String?
 
     public init(
-        host: String, unreachable: String? = nil, facts: HostFacts? = nil, factsError: String? = nil,
+        host: String, unreachable: String? = nil, daemons: [TimeDaemonState]? = nil, facts: HostFacts? = nil, factsError: String? = nil,
         chrony: ChronyStatus? = nil, chronyError: String? = nil, crossCheck: ClockCrossCheck? = nil, crossCheckError: String? = nil
     ) {
         self.host = host
         self.unreachable = unreachable
+        self.daemons = daemons
         self.facts = facts
         self.factsError = factsError
         self.chrony = chrony

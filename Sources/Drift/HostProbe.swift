@@ -1,8 +1,7 @@
 public import FlotillaCore
-import Facts
 
-/// Gathers one host's observation over ONE open connection: the fact script (time daemons' packages and
-/// units), the chrony check, then the clock cross-check samples. Each part's failure is kept as data.
+/// Gathers one host's observation over ONE open connection, in 1 + `samples` round trips: the time-daemon probe
+/// and the chrony check in one script, then the clock cross-check samples. Each part's failure is kept as data.
 public struct HostProbe: Sendable {
     public var expectedSources: [String]
     public var become: Become?
@@ -17,21 +16,36 @@ public struct HostProbe: Sendable {
         self.timeout = timeout
     }
 
+    /// The probe and the chrony check as one command; the expected sources are its arguments.
+    public var command: RemoteCommand {
+        var command = RemoteCommand(
+            .argv(["sh", "-c", DaemonProbe.script + SyncCheck.script, "flotilla-audit"] + expectedSources),
+            timeout: timeout, become: become)
+        command.outputLimit = 1 << 20
+        return command
+    }
+
     public func observe(_ connection: any Connection) async throws -> HostObservation {
-        var o = HostObservation(host: connection.target.name)
-        do {
-            let result = try await connection.run(FactScript.command(for: TimeDaemons.factRequest, become: become, timeout: timeout))
+        let host = connection.target.name
+        var o = HostObservation(host: host)
+        let result = try await connection.run(command)
+        let stdout = result.stdoutText
+        if let (probe, rest) = DaemonProbe.split(stdout) {
             do {
-                o.facts = try FactParser.parse(stdout: result.stdoutText)
+                o.daemons = try DaemonProbe.parse(probe)
             } catch {
-                let stderr = result.stderrText.trimmingWhitespace()
-                o.factsError = "\(error)" + (stderr.isEmpty ? "" : " (stderr: \(stderr.prefix(200)))")
+                o.factsError = error.on(host: host).description
             }
-        }
-        do {
-            o.chrony = try await SyncCheck(expectedSources: expectedSources, become: become, timeout: timeout).run(on: connection)
-        } catch let error as DriftError {
-            o.chronyError = error.description
+            do {
+                o.chrony = try SyncCheck.interpret(stdout: rest, stderr: result.stderrText, status: result.status, host: host, expected: expectedSources)
+            } catch {
+                o.chronyError = error.description
+            }
+        } else {
+            let stderr = result.stderrText.trimmingWhitespace()
+            let reason = "the audit script's output is cut short or missing (\(result.status))" + (stderr.isEmpty ? "" : "; stderr: \(stderr.prefix(200))")
+            o.factsError = reason
+            o.chronyError = reason
         }
         if samples > 0 {
             do {

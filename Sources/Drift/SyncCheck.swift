@@ -27,7 +27,7 @@ public struct SyncCheck: Sendable, Hashable {
     /// The remote script; the expected source names arrive as its arguments ("$@"), never inside its text.
     public static let script = #"""
 LC_ALL=C; export LC_ALL
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}; export PATH
 echo '@@flotilla:chrony 1'
 printf 'now=%s\n' "$(date +%s.%N)"
 printf 'chronyc=%s\n' "$(command -v chronyc 2>/dev/null)"

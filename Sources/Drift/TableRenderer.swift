@@ -17,7 +17,7 @@ public enum TableRenderer {
                 h.offset.map { SecondsText.format($0) } ?? "-",
                 h.errorBound.map { "±" + SecondsText.format($0, signed: false) } ?? "-",
                 cross, source,
-                h.chrony?.tracking.map { String($0.stratum) } ?? "-",
+                h.chrony?.tracking.flatMap { $0.claimsSync ? String($0.stratum) : nil } ?? "-",
                 h.chrony?.sinceLastUpdate.map { ChronyStatus.seconds($0) + " ago" } ?? "-",
             ])
         }

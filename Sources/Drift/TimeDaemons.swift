@@ -53,12 +53,17 @@ public enum TimeDaemons {
     /// Each daemon's state from the facts. A unit that is really another daemon's (on Debian, ntp.service is an
     /// alias of ntpsec.service) counts for that daemon only, so one running unit is never reported twice.
     public static func states(from facts: HostFacts) -> [TimeDaemonState] {
+        states(package: facts.package, unit: facts.unit)
+    }
+
+    /// Each daemon's state from package and unit lookups (a name not found: not installed, no unit).
+    public static func states(package: (String) -> PackageFact, unit: (String) -> UnitFact) -> [TimeDaemonState] {
         units.map { entry in
-            let package = facts.package(entry.name)
+            let pkg = package(entry.name)
             let others = Set(units.filter { $0.name != entry.name }.flatMap(\.units))
-            let u = entry.units.map { facts.unit($0) }.first { $0.exists && !others.contains($0.id) }
+            let u = entry.units.map { unit($0) }.first { $0.exists && !others.contains($0.id) }
             return TimeDaemonState(
-                name: entry.name, package: package.status, unit: u?.id,
+                name: entry.name, package: pkg.status, unit: u?.id,
                 enabled: u?.fileState.isEnabled ?? false, active: u?.activeState.isRunning ?? false,
                 masked: u?.isMasked ?? false, subState: u?.subState, conditionFailed: u?.conditionResult == false)
         }

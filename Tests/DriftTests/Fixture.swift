@@ -6,8 +6,8 @@ import Facts
 enum Fixture {
     struct Missing: Error { var name: String }
 
-    static func text(_ name: String) throws -> String {
-        guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures/chrony") else {
+    static func text(_ name: String, folder: String = "chrony") throws -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures/" + folder) else {
             throw Missing(name: name)
         }
         return try String(contentsOf: url, encoding: .utf8)
