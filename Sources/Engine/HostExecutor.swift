@@ -1,0 +1,232 @@
+public import FlotillaCore
+import Facts
+public import Plan
+import Foundation
+
+/// Applies one play to one host over one connection: gathers the facts, plans (or checks a saved plan
+/// against the facts), runs the plan's steps in order with the host's `become`, stops at the first failing
+/// step, then passes the sync gate. Never throws: every failure is data in the `HostReport`.
+public struct HostExecutor: Sendable {
+    public var play: Play
+    public var playIndex: Int
+    public var batch: Int
+    /// Waits for chrony after the steps when the play has a sync gate; nil skips the gate (and says so).
+    public var syncWaiter: (any SyncWaiter)?
+    /// Called after each step (for the journal), before the next one starts.
+    public var stepFinished: @Sendable (StepRecord) async -> Void
+    /// How long apt waits for a package database lock held by another process, replacing the plan's
+    /// `DPkg::Lock::Timeout` (apt 1.9.11 and later, so Debian 11+ and Ubuntu 20.04+); nil keeps the plan's.
+    public var lockWaitSeconds: Int?
+
+    public init(
+        play: Play, playIndex: Int, batch: Int, syncWaiter: (any SyncWaiter)?, lockWaitSeconds: Int? = nil,
+        stepFinished: @escaping @Sendable (StepRecord) async -> Void = { _ in }
+    ) {
+        self.lockWaitSeconds = lockWaitSeconds
+        self.play = play
+        self.playIndex = playIndex
+        self.batch = batch
+        self.syncWaiter = syncWaiter
+        self.stepFinished = stepFinished
+    }
+
+    /// `saved` is the host's plan from a saved plan file: it is run only when the facts gathered now have
+    /// the digest it was made from; otherwise the host is refused (skipped) and nothing is changed.
+    public func execute(_ host: ApplyHost, over connection: any Connection, saved: HostPlan? = nil) async -> HostReport {
+        var report = HostReport(host: host.name, playIndex: playIndex, play: play.name, batch: batch, outcome: .running, started: Date())
+        let become = host.target.become
+
+        // 1. Facts, in one round trip.
+        let facts: HostFacts
+        do {
+            let request = try play.factRequest(vars: host.vars, host: host.name)
+            facts = try await FactGathering.gather(request, on: connection, become: become)
+        } catch let error as PlanError {
+            return finish(&report, .failed, error.description)
+        } catch let error as FactsError {
+            return finish(&report, .failed, "facts: \(error.description)")
+        } catch {
+            return finish(&report, .failed, "connection lost while gathering facts: \(error)")
+        }
+
+        // 2. The plan: the saved one when the facts are still those it was made from, else a fresh one.
+        let plan: HostPlan
+        if let saved {
+            let digest = facts.digest
+            guard digest == saved.factsDigest else {
+                return finish(&report, .skipped, "refused: the host's facts changed since the plan was made (plan again); nothing was changed")
+            }
+            plan = saved
+        } else {
+            do {
+                plan = try Planner.plan(play, host: host.name, vars: host.vars, facts: facts)
+            } catch {
+                return finish(&report, .failed, "cannot plan: \(error.description)")
+            }
+        }
+        report.changes = plan.changes.map(\.resource)
+        if play.timesync?.guardAgainstReturn == true {
+            report.guardState = plan.changes.contains { $0.reason.hasPrefix("guard:") } ? "not applied" : "in place"
+        }
+
+        // 3. The steps, in order; the first failure ends the host.
+        let total = plan.changes.reduce(0) { $0 + $1.steps.count }
+        var index = 0
+        for change in plan.changes {
+            for step in change.steps {
+                index += 1
+                let record = await run(step, index: index, of: total, change: change, become: become, on: connection, host: host.name)
+                report.steps.append(record.record)
+                await stepFinished(record.record)
+                if let failure = record.failure {
+                    return finish(&report, .failed, failure)
+                }
+            }
+            if change.reason.hasPrefix("guard:") { report.guardState = "applied" }
+        }
+
+        // 4. The sync gate.
+        var gateNote = ""
+        if let gate = play.syncGate {
+            if let syncWaiter {
+                let source: String?
+                do {
+                    let vars = try play.variables(for: host.name, inventory: host.vars)
+                    source = try gate.source?.resolve(vars, host: host.name)
+                } catch {
+                    return finish(&report, .failed, "sync gate: \(error.description)")
+                }
+                do {
+                    let verdict = try await syncWaiter.waitForSync(connection, gate: gate, source: source, become: become)
+                    guard verdict.passed else { return finish(&report, .failed, "sync gate: \(verdict.detail)") }
+                    gateNote = "; sync gate passed: \(verdict.detail)"
+                } catch {
+                    return finish(&report, .failed, "sync gate: connection lost: \(error)")
+                }
+            } else {
+                gateNote = "; sync gate not checked"
+            }
+        }
+        let guardNote = report.guardState.map { "; guard \($0)" } ?? ""
+        if plan.changes.isEmpty {
+            return finish(&report, .ok, (plan.summary.isEmpty ? "converged, nothing to do" : plan.summary) + guardNote + gateNote)
+        }
+        let n = plan.changes.count
+        return finish(&report, .changed, "\(n) change\(n == 1 ? "" : "s") applied in \(total) step\(total == 1 ? "" : "s")" + guardNote + gateNote)
+    }
+
+    private func finish(_ report: inout HostReport, _ outcome: HostOutcome, _ message: String) -> HostReport {
+        report.outcome = outcome
+        report.message = message
+        report.finished = Date()
+        return report
+    }
+
+    /// Runs one step's commands in order; the step fails at its first failing command.
+    private func run(
+        _ step: Step, index: Int, of total: Int, change: Change, become: Become?, on connection: any Connection, host: String
+    ) async -> (record: StepRecord, failure: String?) {
+        var description = step.description
+        if let lockWaitSeconds, let r = description.range(of: #"DPkg::Lock::Timeout=[0-9]+"#, options: .regularExpression) {
+            description.replaceSubrange(r, with: "DPkg::Lock::Timeout=\(max(0, lockWaitSeconds))")
+        }
+        let started = Date()
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+        var status = "exit 0"
+        var failure: String?
+        for var command in step.commands {
+            command.become = become
+            if let lockWaitSeconds { command = Self.withLockWait(command, seconds: lockWaitSeconds) }
+            do {
+                let result = try await connection.run(command)
+                stdout += result.stdout
+                stderr += result.stderr
+                status = result.status.description
+                if !result.status.isSuccess {
+                    failure = Self.failureMessage(description: description, index: index, of: total, result: result, timeout: command.timeout, host: host)
+                    break
+                }
+            } catch {
+                status = "not run"
+                failure = "step \(index) of \(total) (\(description)): connection lost: \(error)"
+                break
+            }
+        }
+        let record = StepRecord(
+            index: index, resource: change.resource, description: description, status: status, succeeded: failure == nil,
+            stdoutTail: OutputTail.of(stdout), stderrTail: OutputTail.of(stderr), started: started, finished: Date())
+        return (record, failure)
+    }
+
+    /// The command with apt's `DPkg::Lock::Timeout=N` set to `seconds` (commands without it are unchanged).
+    public static func withLockWait(_ command: RemoteCommand, seconds: Int) -> RemoteCommand {
+        guard case .argv(let args) = command.body, args.contains(where: { $0.hasPrefix("DPkg::Lock::Timeout=") }) else { return command }
+        var out = command
+        out.body = .argv(args.map { $0.hasPrefix("DPkg::Lock::Timeout=") ? "DPkg::Lock::Timeout=\(max(0, seconds))" : $0 })
+        return out
+    }
+
+    static func failureMessage(description: String, index: Int, of total: Int, result: CommandResult, timeout: Duration?, host: String) -> String {
+        let prefix = "step \(index) of \(total) (\(description))"
+        if let lock = DpkgLock.held(in: result.stderrText, stdout: result.stdoutText) {
+            return "\(prefix): \(host): the package database is locked: \(lock.path) is held by \(lock.holder ?? "another process") "
+                + "and was not released within the step's wait (\(result.status)); nothing was installed or removed"
+        }
+        let limit = timeout.map { " (limit \(DurationText.format($0)))" } ?? ""
+        if result.status == .timedOut || result.status == .exited(124) {
+            return "\(prefix) timed out\(limit): " + lastLine(result.stderr, or: result.stdout)
+        }
+        return "\(prefix) failed (\(result.status)): " + lastLine(result.stderr, or: result.stdout)
+    }
+
+    static func lastLine(_ primary: [UInt8], or secondary: [UInt8]) -> String {
+        for bytes in [primary, secondary] {
+            let lines = String(decoding: bytes.suffix(4096), as: UTF8.self).split(whereSeparator: \.isNewline)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if let last = lines.last { return last }
+        }
+        return "no output"
+    }
+}
+
+/// apt's and dpkg's messages about a package database lock held by another process, recognised in a
+/// step's output. apt 2.x with `DPkg::Lock::Timeout` prints, while waiting, on stdout
+/// `Waiting for cache lock: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)...`
+/// and when it gives up, on stderr `E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is
+/// another process using it?`; without a timeout, `E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by ...`.
+public enum DpkgLock {
+    public struct Held: Sendable, Hashable {
+        /// `/var/lib/dpkg/lock-frontend`.
+        public var path: String
+        /// `process 1234 (apt-get)`, when apt could tell (a holder in another PID namespace shows as process 0).
+        public var holder: String?
+
+        public init(path: String, holder: String?) {
+            self.path = path
+            self.holder = holder
+        }
+    }
+
+    public static func held(in stderr: String, stdout: String = "") -> Held? {
+        var path: String?
+        var holder: String?
+        for text in [stderr, stdout] {
+            for line in text.split(whereSeparator: \.isNewline) {
+                if let r = line.range(of: "Could not get lock ") {
+                    var p = String(line[r.upperBound...].prefix { $0 != " " && $0 != "," })
+                    while p.hasSuffix(".") { p.removeLast() }
+                    path = path ?? p
+                    if let h = line.range(of: "held by ") {
+                        var who = line[h.upperBound...].trimmingCharacters(in: .whitespaces)
+                        while who.hasSuffix(".") { who.removeLast() }
+                        if !who.hasPrefix("process 0") { holder = holder ?? who }
+                    }
+                } else if let r = line.range(of: "Unable to acquire the dpkg frontend lock (") ?? line.range(of: "Unable to lock the administration directory (") {
+                    path = path ?? String(line[r.upperBound...].prefix { $0 != ")" })
+                }
+            }
+        }
+        return path.map { Held(path: $0, holder: holder) }
+    }
+}

@@ -1,1 +1,0 @@
-// The Engine module. See Package.swift for what it holds.

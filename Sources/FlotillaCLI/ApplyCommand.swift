@@ -1,0 +1,245 @@
+public import ArgumentParser
+import Engine
+import Foundation
+import FlotillaCore
+import Inventory
+import Plan
+import SSH
+
+/// `flotilla apply`: rolls a playbook (or a saved plan) out across the fleet in batches, with a failure
+/// budget, sync gates and a journal that `--resume` continues from.
+public struct ApplyCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Apply a playbook or a saved plan across the fleet, batch by batch.",
+        discussion: """
+            Each host gets one connection: its facts are gathered, its plan computed (or a saved plan checked \
+            against the facts it was made from), the plan's steps run in order, and the play's sync gate \
+            waits for chrony. Batches follow the play's rollout (a canary first); once the failure budget is \
+            spent no new batch starts. Every run is journaled: `flotilla runs` lists them and \
+            `flotilla apply --resume [RUN] -i INV` continues one without redoing converged hosts.
+
+            Without --yes, apply shows the plan and asks on a terminal, and refuses to run without one.
+            Ctrl-C once: the batch in flight finishes and no new batch starts; twice: the hosts in flight \
+            are cut short (resume redoes them); three times: exit at once.
+
+            Exit status: 0 when every host is ok or changed, 2 when a host failed, was unreachable or \
+            refused, or the budget stopped the run, 130 when interrupted, 1 on errors of Flotilla itself.
+
+            Examples:
+              flotilla apply -i Inventories/vpc.ini Playbooks/chrony.yml
+              flotilla apply -i lab.yml Playbooks/chrony.yml --serial 1,3,100% --max-failures 1 --yes
+              flotilla plan -i lab.yml Playbooks/chrony.yml --out chrony.plan && flotilla apply -i lab.yml chrony.plan
+              flotilla apply --resume -i lab.yml --yes
+            """)
+
+    @OptionGroup public var inventory: InventoryOptions
+    @OptionGroup public var fleet: FleetOptions
+
+    @Argument(
+        help: ArgumentHelp(
+            "A playbook (YAML), a plan saved by `flotilla plan --out`, or with --resume the run to continue (default: the latest).",
+            valueName: "playbook|planfile|run"))
+    public var source: String?
+
+    @Option(help: ArgumentHelp("Batch sizes, overriding the playbook's: numbers and percentages, e.g. 1,10%,50%,100%.", valueName: "sizes"))
+    public var serial: String?
+
+    @Option(
+        name: .customLong("max-failures"),
+        help: ArgumentHelp("Failure budget, overriding the playbook's: hosts (N) or a share (P%).", valueName: "N|P%"))
+    public var maxFailures: String?
+
+    @Option(
+        name: .customLong("lock-wait"),
+        help: ArgumentHelp(
+            "How long apt waits for the package database lock when another process holds it, e.g. 30s (default: the plan's 120s).",
+            valueName: "duration"))
+    public var lockWait: String?
+
+    @Flag(help: "Continue an interrupted or stopped run (the latest, or the one given), without redoing converged hosts.")
+    public var resume = false
+
+    @Flag(help: "Apply without showing the plan and asking.")
+    public var yes = false
+
+    @Flag(help: "Print one JSON object per line: each host as it finishes, then the recap.")
+    public var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        if resume {
+            if let source, Int64(source) == nil {
+                throw ValidationError("--resume takes a run number (see `flotilla runs`), not '\(source)'.")
+            }
+            if serial != nil || maxFailures != nil {
+                throw ValidationError("--serial and --max-failures cannot change a run being resumed; it keeps its own.")
+            }
+        } else if source == nil {
+            throw ValidationError("Give a playbook or a saved plan: flotilla apply -i INVENTORY PLAYBOOK")
+        }
+        if let lockWait, DurationText.parse(lockWait) == nil {
+            throw ValidationError("--lock-wait: '\(lockWait)' is not a duration (try 30s).")
+        }
+        do {
+            _ = try serial.map(RolloutOverride.parseSerial)
+            _ = try maxFailures.map(RolloutOverride.parseBudget)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    public func run() async throws {
+        let console = Console.shared
+        do {
+            let code = try await apply(console: console)
+            await console.flush()
+            if code != 0 { throw ExitCode(code) }
+        } catch let error as ExitCode {
+            throw error
+        } catch is CancellationError {
+            await console.flush()
+            throw ExitCode(130)
+        } catch {
+            console.err("flotilla apply: \(describe(error))\n")
+            await console.flush()
+            throw ExitCode.failure
+        }
+    }
+
+    private func describe(_ error: any Error) -> String {
+        switch error {
+        case let e as EngineError: e.description
+        case let e as PlanError: e.description
+        case let e as InventoryError: e.description
+        default: "\(error)"
+        }
+    }
+
+    // MARK: the run
+
+    private func apply(console: Console) async throws -> Int32 {
+        let journal = try await Journal.open()
+        let override = RolloutOverride(
+            serial: try serial.map(RolloutOverride.parseSerial), maxFailures: try maxFailures.map(RolloutOverride.parseBudget))
+        let commandLine = CommandLine.arguments.map { ShellQuote.quote($0) }.joined(separator: " ")
+        let progress = ApplyProgress(console: console, json: json)
+        let stop = StopRequest()
+        let engine = ApplyEngine(
+            transport: fleet.transport(), journal: journal, forks: fleet.forks, syncWaiter: ApplyGate.waiter(), stop: stop,
+            lockWaitSeconds: lockWait.flatMap(DurationText.parse).map { Int($0.seconds.rounded(.up)) }, events: { progress.handle($0) })
+
+        let result: ApplyResult
+        if resume {
+            var chosen = source.flatMap { Int64($0) }
+            if chosen == nil { chosen = try await journal.latestResumable() }
+            guard let runID = chosen else { throw EngineError.nothingToResume(path: journal.path) }
+            let detail = try await journal.run(runID)
+            var saved: PlanFile?
+            if let path = detail.run.planFile { saved = try await offload { try PlanFile.load(path: path) } }
+            let setup = try await ApplySetup.load(playbookPath: detail.run.playbookPath, inventory: inventory, fleet: fleet)
+            let left = detail.hosts.filter { !$0.report.outcome.isConverged }
+            if !yes {
+                let names = Array(Set(left.map(\.report.host))).sorted()
+                guard try await confirm(
+                    console: console,
+                    preview: "Run \(runID) (\(detail.run.playbookPath), \(detail.run.status.rawValue)): \(names.count) host\(names.count == 1 ? "" : "s") left to apply: \(HostList.compact(names))\n")
+                else { return 1 }
+            }
+            let savedPlan = saved
+            result = try await interruptible(stop: stop, console: console) {
+                try await engine.resume(runID, playbook: setup.playbook, hosts: setup.hostsByName, savedPlan: savedPlan)
+            }
+        } else {
+            let path = source!
+            let savedPlan = try await ApplySetup.readPlanFile(path)
+            let setup = try await ApplySetup.load(
+                playbookPath: savedPlan?.playbookFile ?? path, inventory: inventory, fleet: fleet, savedPlan: savedPlan, planPath: savedPlan == nil ? nil : path)
+            for warning in setup.warnings { console.err("warning: \(warning)\n") }
+            if !yes {
+                let preview: String
+                if let savedPlan {
+                    preview = PlanRenderer.text(savedPlan.plans, colour: Style(terminal: console.isTerminal).enabled)
+                } else {
+                    guard Self.canAsk(console) else { return refuseWithoutTerminal(console) }
+                    let planned = try await PlanningRun.plan(playbookPath: path, inventory: inventory, fleet: fleet, console: console)
+                    preview = PlanRenderer.text(planned.outcome.plans, failures: planned.outcome.failures, colour: Style(terminal: console.isTerminal).enabled)
+                    if !planned.outcome.summary.hasChanges && planned.outcome.failures.isEmpty {
+                        console.err(preview + "No changes to make; apply checks every host again (and its sync gate) and changes nothing.\n")
+                    } else if !(try await confirm(console: console, preview: preview)) {
+                        return 1
+                    }
+                }
+                if savedPlan != nil, !(try await confirm(console: console, preview: preview)) { return 1 }
+            }
+            let request = ApplyRequest(
+                playbook: setup.playbook, plays: setup.plays, override: override, savedPlan: savedPlan, planFilePath: savedPlan == nil ? nil : path,
+                inventoryDigest: setup.inventoryDigest, commandLine: commandLine)
+            result = try await interruptible(stop: stop, console: console) { try await engine.apply(request) }
+        }
+        progress.finish()
+        let recap = ApplyRecap(result: result, resumeHint: resumeHint(result.runID))
+        console.out(json ? recap.jsonLines() : recap.text(style: Style(terminal: console.stdoutIsTerminal)))
+        if result.status == .interrupted { return 130 }
+        return result.succeeded ? 0 : 2
+    }
+
+    private func resumeHint(_ id: Int64) -> String {
+        (["flotilla apply --resume \(id)"] + inventory.inventory.flatMap { ["-i", ShellQuote.quote($0)] }).joined(separator: " ")
+    }
+
+    static func canAsk(_ console: Console) -> Bool { isatty(0) == 1 && console.isTerminal }
+
+    private func refuseWithoutTerminal(_ console: Console) -> Int32 {
+        console.err(
+            "flotilla apply: changes hosts and asks first, but there is no terminal to ask on; "
+                + "review the changes with `flotilla plan` and run apply again with --yes\n")
+        return 1
+    }
+
+    /// Shows `preview` and asks; only "yes" goes ahead.
+    private func confirm(console: Console, preview: String) async throws -> Bool {
+        guard Self.canAsk(console) else {
+            _ = refuseWithoutTerminal(console)
+            return false
+        }
+        console.err(preview + "\nApply? Only 'yes' is accepted: ")
+        await console.flush()
+        let answer = await BlockingPool.shared.run { readLine(strippingNewline: true) }
+        guard answer?.trimmingCharacters(in: .whitespaces) == "yes" else {
+            console.err("Nothing applied.\n")
+            return false
+        }
+        return true
+    }
+
+    /// Runs the engine so that Ctrl-C first stops new batches, then cuts the hosts in flight short, then exits.
+    private func interruptible<T: Sendable>(
+        stop: StopRequest, console: Console, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let task = Task { try await body() }
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let count = Counter()
+        source.setEventHandler {
+            switch count.increment() {
+            case 1:
+                stop.request("stopped by the operator (Ctrl-C)")
+                console.err("\nCtrl-C: the batch in flight finishes, no new batch starts (Ctrl-C again to cut the hosts in flight short)\n")
+            case 2:
+                console.err("\nCtrl-C: cutting the hosts in flight short; `flotilla apply --resume` redoes them (Ctrl-C again to quit at once)\n")
+                task.cancel()
+            default:
+                console.flushSync()
+                Foundation.exit(130)
+            }
+        }
+        source.resume()
+        defer {
+            source.cancel()
+            signal(SIGINT, SIG_DFL)
+        }
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+}

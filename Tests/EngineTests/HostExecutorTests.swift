@@ -1,0 +1,137 @@
+import Engine
+import Facts
+import FlotillaCore
+import Foundation
+import Plan
+import Testing
+
+@Suite struct HostExecutorTests {
+    let chrony: Playbook
+    let ntpFacts: HostFacts
+
+    init() throws {
+        chrony = try Fixtures.playbook("chrony.yml")
+        ntpFacts = try FactParser.parse(stdout: Fixtures.debian12NTP)
+    }
+
+    func executor(_ play: Play, gate: (any SyncWaiter)? = nil) -> HostExecutor {
+        HostExecutor(play: play, playIndex: 0, batch: 1, syncWaiter: gate)
+    }
+
+    @Test func runsThePlansCommandsInOrderWithTheHostsBecome() async throws {
+        let become = Become(user: "root")
+        let host = FakeHost("node01", become: become)
+        let play = chrony.plays[0]
+        let report = await executor(play).execute(ApplyHost(target: host.target), over: host)
+
+        let expected = try Planner.plan(play, host: "node01", vars: [:], facts: ntpFacts)
+        let expectedLines = expected.changes.flatMap(\.steps).flatMap(\.commands).map { command -> String in
+            var c = command
+            c.become = become
+            return c.wireForm().line
+        }
+        #expect(report.outcome == .changed)
+        #expect(!expectedLines.isEmpty)
+        #expect(host.stepLines == expectedLines)
+        #expect(host.commands.allSatisfy { $0.become == become })
+        #expect(report.steps.map(\.index) == Array(1...expected.changes.flatMap(\.steps).count))
+        #expect(report.changes == expected.changes.map(\.resource))
+        // The guard is planned by the Plan module and applied here; the report says so.
+        #expect(report.guardState == "applied")
+        #expect(report.message.contains("guard applied"))
+    }
+
+    @Test func firstFailingStepStopsTheHost() async throws {
+        let stderr = "E: Unable to locate package chrony\n"
+        var script = FakeHost.Script()
+        script.failures = [("apt-get", CommandResult(status: .exited(100), stdout: [], stderr: Array(stderr.utf8)))]
+        let host = FakeHost("node02", script: script)
+        let report = await executor(chrony.plays[0]).execute(ApplyHost(target: host.target), over: host)
+
+        #expect(report.outcome == .failed)
+        let failing = try #require(report.steps.last)
+        #expect(!failing.succeeded)
+        #expect(failing.status == "exit 100")
+        #expect(failing.stderrTail.contains("Unable to locate package chrony"))
+        #expect(report.message.contains("step \(failing.index) of"))
+        #expect(report.message.contains("exit 100"))
+        // Nothing after the failing command ran.
+        #expect(host.stepLines.last?.contains("apt-get") == true)
+        #expect(report.steps.dropLast().allSatisfy { $0.succeeded })
+    }
+
+    @Test func dpkgLockIsReportedWithTheHostAndTheLock() async throws {
+        let stderr = "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)\n"
+            + "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n"
+        var script = FakeHost.Script()
+        script.failures = [("apt-get", CommandResult(status: .exited(100), stdout: [], stderr: Array(stderr.utf8)))]
+        let host = FakeHost("node03", script: script)
+        let report = await executor(chrony.plays[0]).execute(ApplyHost(target: host.target), over: host)
+
+        #expect(report.outcome == .failed)
+        #expect(report.steps.last?.succeeded == false)
+        #expect(report.message.contains("the package database is locked"))
+        #expect(report.message.contains("node03"))
+        #expect(report.message.contains("/var/lib/dpkg/lock-frontend"))
+        #expect(report.message.contains("process 4242 (apt-get)"))
+        #expect(DpkgLock.held(in: stderr) == DpkgLock.Held(path: "/var/lib/dpkg/lock-frontend", holder: "process 4242 (apt-get)"))
+        #expect(DpkgLock.held(in: "E: Unable to locate package x") == nil)
+        // apt 2.6 with DPkg::Lock::Timeout, captured on a lab host whose lock was held from outside its PID namespace.
+        let waited = DpkgLock.held(
+            in: "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n",
+            stdout: "Waiting for cache lock: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 0...\n")
+        #expect(waited == DpkgLock.Held(path: "/var/lib/dpkg/lock-frontend", holder: nil))
+    }
+
+    @Test func aHostThatDoesNotSyncFailsTheGate() async throws {
+        var script = FakeHost.Script()
+        script.unsynced = true
+        let host = FakeHost("node04", script: script)
+        let report = await executor(chrony.plays[0], gate: WaitsyncGate()).execute(ApplyHost(target: host.target), over: host)
+        #expect(report.outcome == .failed)
+        #expect(report.message.hasPrefix("sync gate:"))
+        #expect(report.message.contains("60 tries"))
+        #expect(host.stepLines.last?.contains("'chronyc' 'waitsync' '60'") == true || host.stepLines.last?.contains("chronyc waitsync 60") == true)
+    }
+
+    @Test func convergedHostIsOkAndRunsNoStep() async throws {
+        let playbook = try FakeFleet.playbook()
+        let host = FakeHost("node05", files: [FakeFleet.appConf: "x=1\n"])
+        let report = await executor(playbook.plays[0]).execute(ApplyHost(target: host.target), over: host)
+        #expect(report.outcome == .ok, "\(report.message)")
+        #expect(report.steps.isEmpty)
+        #expect(host.stepLines.isEmpty)
+    }
+
+    @Test func staleSavedPlanIsRefusedAndChangesNothing() async throws {
+        let playbook = try FakeFleet.playbook()
+        let play = playbook.plays[0]
+        let host = FakeHost("node06")
+        let facts = try FactParser.parse(stdout: FakeHost.facts(files: [:]))
+        let saved = try Planner.plan(play, host: "node06", vars: [:], facts: facts)
+
+        // Unchanged facts: the saved plan runs.
+        let fresh = await executor(play).execute(ApplyHost(target: host.target), over: host, saved: saved)
+        #expect(fresh.outcome == .changed)
+        #expect(host.files[FakeFleet.appConf] == "x=1\n")
+
+        // Someone edits the file afterwards: the same saved plan is now stale for this host.
+        let edited = FakeHost("node06", files: [FakeFleet.appConf: "x=2\n"])
+        let stale = await executor(play).execute(ApplyHost(target: edited.target), over: edited, saved: saved)
+        #expect(stale.outcome == .skipped)
+        #expect(stale.message.contains("facts changed since the plan was made"))
+        #expect(edited.stepLines.isEmpty)
+        #expect(edited.files[FakeFleet.appConf] == "x=2\n")
+    }
+}
+
+@Suite struct LockWaitTests {
+    @Test func lockWaitReplacesAptsLockTimeoutAndNothingElse() {
+        let apt = RemoteCommand(.argv(["apt-get", "-y", "-o", "DPkg::Lock::Timeout=120", "install", "--", "chrony"]), timeout: .seconds(600))
+        let changed = HostExecutor.withLockWait(apt, seconds: 5)
+        #expect(changed.body == .argv(["apt-get", "-y", "-o", "DPkg::Lock::Timeout=5", "install", "--", "chrony"]))
+        #expect(changed.timeout == apt.timeout)
+        let other = RemoteCommand(.argv(["systemctl", "restart", "chrony"]))
+        #expect(HostExecutor.withLockWait(other, seconds: 5) == other)
+    }
+}
