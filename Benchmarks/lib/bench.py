@@ -1,0 +1,184 @@
+"""Helpers for Benchmarks/run.sh (standard library only).
+
+    bench.py count OUT[,ERR] T0 T1 [UNAME]  JSON {"timestamps": n, "uname": m}: timestamps printed by `date +%s.%N`
+                                       that fall between T0 and T1 (epoch seconds), and lines holding UNAME
+    bench.py mark FLEET_DIR            JSON byte offsets of every sshd log in FLEET_DIR (before a run)
+    bench.py logs FLEET_DIR MARKS      JSON {"kex": {alg: count}, "accepted": n}: what the logs gained since MARKS:
+                                       key exchanges seen by server 1 (it logs at DEBUG1) and public-key logins on
+                                       all servers (one per SSH connection)
+    bench.py record KEY=VALUE...       one JSON result line (run.sh passes id, label, case, n, rc, t0, t1, the output,
+                                       treemon and GNU time files, the fleet dir and log marks, uname, load)
+    bench.py report RESULTS.jsonl      the comparison table(s), with Flotilla's ratio to every other tool; when a case
+                                       ran several times (BENCH_REPEAT) the run with the lowest wall time is shown
+"""
+
+import glob
+import json
+import os
+import re
+import sys
+
+TIMESTAMP = re.compile(r"(?<![0-9.])(1[0-9]{9}\.[0-9]{9})(?![0-9])")
+KEX = re.compile(r"kex: algorithm: (\S+)")
+
+
+def count(paths, t0, t1, uname=None):
+    """Counts over the tool's stdout and stderr (pyinfra prints command output on stderr)."""
+    lo, hi = float(t0) - 1.0, float(t1) + 1.0
+    stamps = hits = 0
+    for path in paths.split(","):
+        if not os.path.exists(path):
+            continue
+        with open(path, errors="replace") as f:
+            for line in f:
+                for m in TIMESTAMP.findall(line):
+                    if lo <= float(m) <= hi:
+                        stamps += 1
+                if uname and uname in line:
+                    hits += 1
+    return {"timestamps": stamps, "uname": hits}
+
+
+def logs_of(fleet):
+    return sorted(glob.glob(os.path.join(fleet, "sshd_*.log")))
+
+
+def mark(fleet):
+    return {path: os.path.getsize(path) for path in logs_of(fleet)}
+
+
+def logs(fleet, marks):
+    kex, accepted = {}, 0
+    for path in logs_of(fleet):
+        with open(path, "rb") as f:
+            f.seek(marks.get(path, 0))
+            text = f.read().decode(errors="replace")
+        accepted += text.count("Accepted publickey for ")
+        if os.path.basename(path) == "sshd_1.log":
+            for alg in KEX.findall(text):
+                kex[alg] = kex.get(alg, 0) + 1
+    return {"kex": kex, "accepted": accepted}
+
+
+def record(args):
+    a = dict(arg.split("=", 1) for arg in args)
+    n = int(a["n"])
+    row = {"id": a["id"], "label": a["label"], "case": a["case"], "n": n, "total": n, "date": a.get("date", "")}
+    if a.get("skip"):
+        row.update(status="skipped", note=a["skip"])
+        return row
+    counted = count(a["out"], a["t0"], a["t1"], a.get("uname") or None)
+    ok = counted["timestamps"] if a["case"] == "one" else min(counted["timestamps"], counted["uname"])
+    mon = json.load(open(a["mon"]))
+    try:
+        e, u, s_, m = open(a["time"]).read().split()[-4:]
+        gnu = {"wall_s": float(e), "cpu_s": round(float(u) + float(s_), 2), "max_rss_kb": int(m)}
+    except (OSError, ValueError):
+        gnu = {}
+    seen = logs(a["fleet"], json.load(open(a["marks"])))
+    rc = int(a["rc"])
+    row.update(
+        status="ok" if rc == 0 and ok == n else "failed",
+        exit_status=rc,
+        ok=ok,
+        timestamps=counted["timestamps"],
+        uname_lines=counted["uname"],
+        wall_s=gnu.get("wall_s", mon["wall_s"]),
+        cpu_s=round(mon["cpu_user_all_s"] + mon["cpu_sys_all_s"], 2),
+        gnu_time=gnu,
+        max_single_rss_kb=mon["max_single_rss_kb"],
+        peak_tree_rss_kb=mon["peak_tree_rss_kb"],
+        peak_tree_pss_kb=mon.get("peak_tree_pss_kb", 0),
+        peak_procs=mon["peak_procs"],
+        detached_ended=mon["leftover_processes_ended"],
+        kex=seen["kex"],
+        accepted=seen["accepted"],
+        load=a.get("load", ""),
+        command=a.get("command", ""),
+    )
+    return row
+
+
+def best_runs(rows):
+    """One row per (n, case, id): the ok run with the lowest wall time, else the last run."""
+    chosen, order = {}, []
+    for row in rows:
+        key = (row["n"], row["case"], row["id"])
+        if key not in chosen:
+            order.append(key)
+            chosen[key] = row
+            continue
+        old = chosen[key]
+        if row["status"] == "ok" and (old["status"] != "ok" or row["wall_s"] < old["wall_s"]):
+            chosen[key] = row
+        elif old["status"] != "ok" and row["status"] != "ok":
+            chosen[key] = row
+    return [chosen[k] for k in order]
+
+
+def fmt(x, digits=2):
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def report(path):
+    rows = best_runs([json.loads(line) for line in open(path) if line.strip()])
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["n"], row["case"]), []).append(row)
+    out = []
+    for (n, case), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] != "one")):
+        title = "one command (date +%s.%N)" if case == "one" else "five commands per host"
+        out.append(f"\nN={n} hosts, parallelism {n}, {title}")
+        flotilla = next((r for r in items if r["id"] == "flotilla" and r["status"] == "ok"), None)
+        header = (f"{'tool':<34} {'wall s':>7} {'CPU s':>7} {'peak MB':>8} {'1-proc MB':>9} {'procs':>5} "
+                  f"{'conns':>5} {'ok/total':>9}  {'kex (server 1)':<34} {'wall/Flotilla':>13} {'CPU/Flotilla':>12}")
+        out.append(header)
+        out.append("-" * len(header))
+        for r in items:
+            if r["status"] == "skipped":
+                out.append(f"{r['label']:<34} skipped: {r.get('note', '')}")
+                continue
+            cpu = r["cpu_s"]
+            ratio_w = ratio_c = "-"
+            if flotilla and r is not flotilla and r["status"] == "ok":
+                ratio_w = f"{r['wall_s'] / flotilla['wall_s']:.1f}x"
+                ratio_c = f"{cpu / flotilla['cpu_s']:.1f}x" if flotilla["cpu_s"] else "-"
+            kex = ",".join(f"{k}" for k in r.get("kex", {})) or "?"
+            ok = f"{r['ok']}/{r['total']}"
+            status = "" if r["status"] == "ok" else "  FAILED"
+            wall = fmt(r["wall_s"]) if r["status"] == "ok" else "FAILED"
+            out.append(
+                f"{r['label']:<34} {wall:>7} {fmt(cpu):>7} {fmt(r.get('peak_tree_pss_kb', 0) / 1024, 0):>8} "
+                f"{fmt(r['max_single_rss_kb'] / 1024, 0):>9} {r['peak_procs']:>5} {r['accepted']:>5} {ok:>9}  "
+                f"{kex:<34} {ratio_w:>13} {ratio_c:>12}{status}"
+            )
+    out.append("\nwall/Flotilla, CPU/Flotilla = the tool's figure divided by Flotilla's (above 1.0x: Flotilla is faster / cheaper).")
+    out.append("peak MB = peak of the summed PSS of the whole process tree (sampled every 50 ms); 1-proc MB = GNU time's")
+    out.append("%M, the largest single process. conns = public-key logins the servers logged. CPU s = user+sys of the tool and")
+    out.append("every process it started (GNU time), plus detached ones (ssh ControlPersist masters) reaped by treemon.")
+    return "\n".join(out)
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd = argv[1]
+    if cmd == "count" and len(argv) in (5, 6):
+        print(json.dumps(count(*argv[2:])))
+    elif cmd == "mark" and len(argv) == 3:
+        print(json.dumps(mark(argv[2])))
+    elif cmd == "logs" and len(argv) == 4:
+        print(json.dumps(logs(argv[2], json.load(open(argv[3])))))
+    elif cmd == "record":
+        print(json.dumps(record(argv[2:])))
+    elif cmd == "report" and len(argv) == 3:
+        print(report(argv[2]))
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
