@@ -2,10 +2,13 @@
 
     bench.py count OUT[,ERR] T0 T1 [UNAME]  JSON {"timestamps": n, "uname": m}: timestamps printed by `date +%s.%N`
                                        that fall between T0 and T1 (epoch seconds), and lines holding UNAME
-    bench.py mark FLEET_DIR            JSON byte offsets of every sshd log in FLEET_DIR (before a run)
-    bench.py logs FLEET_DIR MARKS      JSON {"kex": {alg: count}, "accepted": n}: what the logs gained since MARKS:
-                                       key exchanges seen by server 1 (it logs at DEBUG1) and public-key logins on
-                                       all servers (one per SSH connection)
+    bench.py quiet MAX_WAIT FRACTION   wait up to MAX_WAIT s for a second in which the machine is less busy than
+                                       FRACTION of all cores; prints the busy fraction
+    bench.py mark FLEET_DIR            JSON snapshot before a run: byte offsets of every sshd log in FLEET_DIR, CPU of
+                                       the servers so far, busy CPU of the machine so far
+    bench.py logs FLEET_DIR MARKS      JSON {"kex": {alg: count}, "accepted": n, "server_cpu_s", "busy_s"}: what
+                                       happened since MARKS: key exchanges seen by server 1 (it logs at DEBUG1),
+                                       public-key logins on all servers (one per SSH connection), server CPU, busy CPU
     bench.py record KEY=VALUE...       one JSON result line (run.sh passes id, label, case, n, rc, t0, t1, the output,
                                        treemon and GNU time files, the fleet dir and log marks, uname, load)
     bench.py report RESULTS.jsonl      the comparison table(s), with Flotilla's ratio to every other tool; when a case
@@ -43,21 +46,68 @@ def logs_of(fleet):
     return sorted(glob.glob(os.path.join(fleet, "sshd_*.log")))
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_s(fleet):
+    """CPU of the fleet's sshd listeners and of every per-connection process they have reaped
+    (utime + stime + cutime + cstime of each listener), in seconds."""
+    total = 0
+    for path in glob.glob(os.path.join(fleet, "sshd_*.pid")):
+        try:
+            pid = open(path).read().strip()
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / TICK
+
+
+def busy_s():
+    """CPU seconds the whole machine has spent busy (all cores) since boot."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
 def mark(fleet):
-    return {path: os.path.getsize(path) for path in logs_of(fleet)}
+    return {
+        "logs": {path: os.path.getsize(path) for path in logs_of(fleet)},
+        "server_cpu_s": server_cpu_s(fleet),
+        "busy_s": busy_s(),
+    }
+
+
+def quiet(max_wait, threshold):
+    """Wait (at most max_wait seconds) for a 1-second window in which the machine is busy less than threshold
+    (a fraction of all cores); print the busy fraction of the last window."""
+    import time
+    cores = os.cpu_count() or 1
+    deadline = time.monotonic() + float(max_wait)
+    while True:
+        b0 = busy_s()
+        time.sleep(1.0)
+        frac = (busy_s() - b0) / cores
+        if frac < float(threshold) or time.monotonic() >= deadline:
+            return round(frac, 2)
 
 
 def logs(fleet, marks):
     kex, accepted = {}, 0
     for path in logs_of(fleet):
         with open(path, "rb") as f:
-            f.seek(marks.get(path, 0))
+            f.seek(marks["logs"].get(path, 0))
             text = f.read().decode(errors="replace")
         accepted += text.count("Accepted publickey for ")
         if os.path.basename(path) == "sshd_1.log":
             for alg in KEX.findall(text):
                 kex[alg] = kex.get(alg, 0) + 1
-    return {"kex": kex, "accepted": accepted}
+    return {
+        "kex": kex,
+        "accepted": accepted,
+        "server_cpu_s": round(server_cpu_s(fleet) - marks["server_cpu_s"], 2),
+        "busy_s": round(busy_s() - marks["busy_s"], 2),
+    }
 
 
 def record(args):
@@ -77,6 +127,7 @@ def record(args):
         gnu = {}
     seen = logs(a["fleet"], json.load(open(a["marks"])))
     rc = int(a["rc"])
+    tool_cpu = round(mon["cpu_user_all_s"] + mon["cpu_sys_all_s"], 2)
     row.update(
         status="ok" if rc == 0 and ok == n else "failed",
         exit_status=rc,
@@ -84,7 +135,12 @@ def record(args):
         timestamps=counted["timestamps"],
         uname_lines=counted["uname"],
         wall_s=gnu.get("wall_s", mon["wall_s"]),
-        cpu_s=round(mon["cpu_user_all_s"] + mon["cpu_sys_all_s"], 2),
+        cpu_s=tool_cpu,
+        server_cpu_s=seen["server_cpu_s"],
+        # Busy CPU of the whole machine during the measurement window that was neither the tool's nor the fleet's:
+        # other people's work competing for the two cores (the window includes the wait for the servers to settle).
+        other_cpu_s=round(max(0.0, seen["busy_s"] - tool_cpu - seen["server_cpu_s"]), 2),
+        busy_before=a.get("busy_before", ""),
         gnu_time=gnu,
         max_single_rss_kb=mon["max_single_rss_kb"],
         peak_tree_rss_kb=mon["peak_tree_rss_kb"],
@@ -130,8 +186,8 @@ def report(path):
         title = "one command (date +%s.%N)" if case == "one" else "five commands per host"
         out.append(f"\nN={n} hosts, parallelism {n}, {title}")
         flotilla = next((r for r in items if r["id"] == "flotilla" and r["status"] == "ok"), None)
-        header = (f"{'tool':<34} {'wall s':>7} {'CPU s':>7} {'peak MB':>8} {'1-proc MB':>9} {'procs':>5} "
-                  f"{'conns':>5} {'ok/total':>9}  {'kex (server 1)':<34} {'wall/Flotilla':>13} {'CPU/Flotilla':>12}")
+        header = (f"{'tool':<34} {'wall s':>7} {'CPU s':>7} {'sshd CPU':>8} {'other':>6} {'peak MB':>8} {'1-proc MB':>9} "
+                  f"{'conns':>5} {'ok/total':>9}  {'kex (server 1)':<30} {'wall/Flotilla':>13} {'CPU/Flotilla':>12}")
         out.append(header)
         out.append("-" * len(header))
         for r in items:
@@ -148,9 +204,10 @@ def report(path):
             status = "" if r["status"] == "ok" else "  FAILED"
             wall = fmt(r["wall_s"]) if r["status"] == "ok" else "FAILED"
             out.append(
-                f"{r['label']:<34} {wall:>7} {fmt(cpu):>7} {fmt(r.get('peak_tree_pss_kb', 0) / 1024, 0):>8} "
-                f"{fmt(r['max_single_rss_kb'] / 1024, 0):>9} {r['peak_procs']:>5} {r['accepted']:>5} {ok:>9}  "
-                f"{kex:<34} {ratio_w:>13} {ratio_c:>12}{status}"
+                f"{r['label']:<34} {wall:>7} {fmt(cpu):>7} {fmt(r.get('server_cpu_s')):>8} {fmt(r.get('other_cpu_s'), 1):>6} "
+                f"{fmt(r.get('peak_tree_pss_kb', 0) / 1024, 0):>8} "
+                f"{fmt(r['max_single_rss_kb'] / 1024, 0):>9} {r['accepted']:>5} {ok:>9}  "
+                f"{kex:<30} {ratio_w:>13} {ratio_c:>12}{status}"
             )
     out.append("\nwall/Flotilla, CPU/Flotilla = the tool's figure divided by Flotilla's (above 1.0x: Flotilla is faster / cheaper).")
     out.append("peak MB = peak of the summed PSS of the whole process tree (sampled every 50 ms); 1-proc MB = GNU time's")
@@ -166,6 +223,8 @@ def main(argv):
     cmd = argv[1]
     if cmd == "count" and len(argv) in (5, 6):
         print(json.dumps(count(*argv[2:])))
+    elif cmd == "quiet" and len(argv) == 4:
+        print(quiet(argv[2], argv[3]))
     elif cmd == "mark" and len(argv) == 3:
         print(json.dumps(mark(argv[2])))
     elif cmd == "logs" and len(argv) == 4:
