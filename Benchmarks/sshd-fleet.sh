@@ -96,7 +96,7 @@ launch() { # index
   # -D: stay in the foreground (so $! is the listener). -E FILE rather than -e: with -e at DEBUG1 the session child
   # writes debug lines into the client's stderr; -E keeps them in the log file.
   "$SSHD" -D -E "$DIR/sshd_$i.log" -f "$DIR/sshd_$i.conf" >>"$DIR/sshd_$i.log" 2>&1 < /dev/null &
-  echo $! > "$DIR/sshd_$i.launch.pid"
+  echo $! > "$DIR/launch_$i.pid"
 }
 
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
@@ -104,7 +104,7 @@ alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 # The PID of server $1 as recorded by us (launch.pid) or by sshd (PidFile); empty if none.
 server_pid() {
   local i=$1 f pid
-  for f in "$DIR/sshd_$i.pid" "$DIR/sshd_$i.launch.pid"; do
+  for f in "$DIR/sshd_$i.pid" "$DIR/launch_$i.pid"; do
     [ -s "$f" ] || continue
     pid=$(tr -dc 0-9 < "$f")
     # Only a process that really is our sshd with our config counts (guards against a reused PID).
@@ -170,7 +170,7 @@ start() {
     [ "$pending" -eq 0 ] && break
     [ "$tries" -lt 4 ] || { echo "sshd-fleet: $pending servers did not come up; see $DIR/sshd_*.log" >&2; stop; exit 1; }
     for ((i = 1; i <= n; i++)); do
-      if ! alive "$(cat "$DIR/sshd_$i.launch.pid")"; then
+      if ! alive "$(cat "$DIR/launch_$i.pid")"; then
         echo "sshd-fleet: server $i died (port $(cat "$DIR/sshd_$i.port") taken?), retrying on another port" >&2
         write_conf "$i" "$(next_free_port)"
         launch "$i"
@@ -235,7 +235,7 @@ stop() {
     sleep 0.1
   done
   for pid in "${all[@]}"; do alive "$pid" && kill -KILL "$pid" 2>/dev/null || true; done
-  rm -f "$DIR"/sshd_*.pid "$DIR"/sshd_*.launch.pid
+  rm -f "$DIR"/sshd_*.pid "$DIR"/launch_*.pid
   echo "sshd-fleet: stopped ${#all[@]} processes of the fleet in $DIR"
 }
 

@@ -42,6 +42,35 @@ def count(paths, t0, t1, uname=None):
     return {"timestamps": stamps, "uname": hits}
 
 
+HOSTNAME = re.compile(r"(?<![\w.-])h(\d{3,})(?![\w.-])")
+RECAP = re.compile(r"^(h\d{3,})\s*:\s*ok=(\d+)\s.*unreachable=0\s+failed=0\b")
+ADHOC = re.compile(r"^(h\d{3,}) \| (CHANGED|SUCCESS|FAILED!?) \| rc=\d+")
+
+
+def answered(paths, n, kind):
+    """How many of the n hosts h001..hN gave an answer, judged by kind:
+    names: the host's name appears in the output (Flotilla prints every host, including unreachable ones, so
+           for it this is combined with its exit status by the caller);
+    recap:K: the Ansible play recap says ok=K, unreachable=0, failed=0 for the host;
+    adhoc: an Ansible ad-hoc result line with a return code (the command ran, whatever its status)."""
+    seen = set()
+    for path in paths.split(","):
+        if not os.path.exists(path):
+            continue
+        for line in open(path, errors="replace"):
+            if kind == "names":
+                seen.update(int(m) for m in HOSTNAME.findall(line))
+            elif kind.startswith("recap:"):
+                m = RECAP.match(line)
+                if m and int(m.group(2)) == int(kind.split(":")[1]):
+                    seen.add(int(m.group(1)[1:]))
+            elif kind == "adhoc":
+                m = ADHOC.match(line)
+                if m:
+                    seen.add(int(m.group(1)[1:]))
+    return len([h for h in seen if 1 <= h <= n])
+
+
 def logs_of(fleet):
     return sorted(glob.glob(os.path.join(fleet, "sshd_*.log")))
 
@@ -53,7 +82,10 @@ def server_cpu_s(fleet):
     """CPU of the fleet's sshd listeners and of every per-connection process they have reaped
     (utime + stime + cutime + cstime of each listener), in seconds."""
     total = 0
+    # sshd_N.pid only: sshd_N.launch.pid holds the same PID and would count every server twice.
     for path in glob.glob(os.path.join(fleet, "sshd_*.pid")):
+        if not re.fullmatch(r"sshd_\d+\.pid", os.path.basename(path)):
+            continue
         try:
             pid = open(path).read().strip()
             fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
@@ -75,6 +107,7 @@ def mark(fleet):
         "logs": {path: os.path.getsize(path) for path in logs_of(fleet)},
         "server_cpu_s": server_cpu_s(fleet),
         "busy_s": busy_s(),
+        "monotonic": __import__("time").monotonic(),
     }
 
 
@@ -107,6 +140,7 @@ def logs(fleet, marks):
         "accepted": accepted,
         "server_cpu_s": round(server_cpu_s(fleet) - marks["server_cpu_s"], 2),
         "busy_s": round(busy_s() - marks["busy_s"], 2),
+        "window_s": round(__import__("time").monotonic() - marks.get("monotonic", 0), 2),
     }
 
 
@@ -118,7 +152,13 @@ def record(args):
         row.update(status="skipped", note=a["skip"])
         return row
     counted = count(a["out"], a["t0"], a["t1"], a.get("uname") or None)
-    ok = counted["timestamps"] if a["case"] == "one" else min(counted["timestamps"], counted["uname"])
+    if a.get("ok_kind"):
+        ok = answered(a["out"], n, a["ok_kind"])
+    elif a["case"] == "one":
+        ok = counted["timestamps"]
+    else:
+        ok = min(counted["timestamps"], counted["uname"])
+    ok_exit = [int(x) for x in a.get("ok_exit", "0").split(",")]
     mon = json.load(open(a["mon"]))
     try:
         e, u, s_, m = open(a["time"]).read().split()[-4:]
@@ -129,7 +169,7 @@ def record(args):
     rc = int(a["rc"])
     tool_cpu = round(mon["cpu_user_all_s"] + mon["cpu_sys_all_s"], 2)
     row.update(
-        status="ok" if rc == 0 and ok == n else "failed",
+        status="ok" if rc in ok_exit and ok == n else "failed",
         exit_status=rc,
         ok=ok,
         timestamps=counted["timestamps"],
@@ -141,6 +181,8 @@ def record(args):
         # other people's work competing for the two cores (the window includes the wait for the servers to settle).
         other_cpu_s=round(max(0.0, seen["busy_s"] - tool_cpu - seen["server_cpu_s"]), 2),
         busy_before=a.get("busy_before", ""),
+        machine_busy_s=seen["busy_s"],
+        window_s=seen["window_s"],
         gnu_time=gnu,
         max_single_rss_kb=mon["max_single_rss_kb"],
         peak_tree_rss_kb=mon["peak_tree_rss_kb"],
@@ -152,6 +194,17 @@ def record(args):
         load=a.get("load", ""),
         command=a.get("command", ""),
     )
+    return row
+
+
+def upgrade(row):
+    """Rows recorded before the fix that stopped counting every server twice (their marks lack machine_busy_s):
+    halve the server CPU; the contention figure cannot be recomputed for them."""
+    if row.get("status") != "skipped" and "machine_busy_s" not in row and "server_cpu_s" in row:
+        row["server_cpu_s"] = round(row["server_cpu_s"] / 2, 2)
+        row["other_cpu_s"] = None
+    elif row.get("window_s", 0) > 86400:  # marked before the fix, recorded after it: no valid difference
+        row["server_cpu_s"] = row["other_cpu_s"] = None
     return row
 
 
@@ -177,13 +230,14 @@ def fmt(x, digits=2):
 
 
 def report(path):
-    rows = best_runs([json.loads(line) for line in open(path) if line.strip()])
+    rows = best_runs([upgrade(json.loads(line)) for line in open(path) if line.strip()])
     groups = {}
     for row in rows:
         groups.setdefault((row["n"], row["case"]), []).append(row)
     out = []
-    for (n, case), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] != "one")):
-        title = "one command (date +%s.%N)" if case == "one" else "five commands per host"
+    for (n, case), items in sorted(groups.items(), key=lambda kv: (kv[0][0], ["one", "five", "audit"].index(kv[0][1]) if kv[0][1] in ("one", "five", "audit") else 9)):
+        title = {"one": "one command (date +%s.%N)", "five": "five commands per host",
+                 "audit": "clock audit (chronyc -c tracking; chronyc -c sources)"}.get(case, case)
         out.append(f"\nN={n} hosts, parallelism {n}, {title}")
         flotilla = next((r for r in items if r["id"] == "flotilla" and r["status"] == "ok"), None)
         header = (f"{'tool':<34} {'wall s':>7} {'CPU s':>7} {'sshd CPU':>8} {'other':>6} {'peak MB':>8} {'1-proc MB':>9} "
