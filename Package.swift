@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // C: libssh2 through pkg-config. Only the SSH module imports it.
@@ -43,6 +44,18 @@ let package = Package(
             dependencies: ["FlotillaCore", "Facts", "Inventory", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        // chrony's tracking and sources, clock cross-checks, drift verdicts, audit reports and history.
+        .target(
+            name: "Drift",
+            dependencies: ["FlotillaCore", "Facts", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // Applying plans: rolling batches, failure budgets, sync gates, the SQLite journal.
+        .target(
+            name: "Engine",
+            dependencies: ["FlotillaCore", "Facts", "Plan", "Drift", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         // The disposable lab fleet: debootstrap image, systemd-nspawn hosts, network namespaces, faults.
         .target(
             name: "Lab",
@@ -53,7 +66,7 @@ let package = Package(
         .target(
             name: "FlotillaCLI",
             dependencies: [
-                "FlotillaCore", "SSH", "Inventory", "Facts", "Plan", "Lab",
+                "FlotillaCore", "SSH", "Inventory", "Facts", "Plan", "Drift", "Engine", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -70,8 +83,17 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
-        .testTarget(name: "FactsTests", dependencies: ["Facts", "FlotillaTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "FactsTests",
+            dependencies: ["Facts", "FlotillaTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "PlanTests", dependencies: ["Plan", "Facts", "Inventory", "FlotillaTesting"], swiftSettings: strict),
+        .testTarget(name: "DriftTests", dependencies: ["Drift", "Facts", "FlotillaTesting"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Plan", "Facts", "Drift", "FlotillaTesting"], swiftSettings: strict),
+        // Runs the built `flotilla` binary (scripts/test.sh builds it first) against real sshd servers.
+        .testTarget(name: "CLITests", dependencies: ["FlotillaTesting"], swiftSettings: strict),
         .testTarget(
             name: "LabTests",
             dependencies: ["Lab", "SSH", "Inventory", "FlotillaTesting", "FlotillaCLI"],

@@ -26,4 +26,8 @@ static inline struct epoll_event flotilla_epoll_event(uint32_t events, uint64_t 
 }
 static inline uint64_t flotilla_epoll_token(const struct epoll_event *ev) { return ev->data.u64; }
 
+// setns(2) is declared by <sched.h> only under _GNU_SOURCE; declare it here instead.
+extern int setns(int fd, int nstype);
+#define FLOTILLA_CLONE_NEWNET 0x40000000
+
 #endif

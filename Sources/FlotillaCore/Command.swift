@@ -1,3 +1,5 @@
+import Foundation
+
 /// A command to run on a remote host.
 ///
 /// Commands are built from argument vectors and quoted in exactly one place (`ShellQuote`), so that
@@ -43,12 +45,22 @@ public struct RemoteCommand: Sendable, Hashable {
         RemoteCommand(.shell(line), stdin: stdin, timeout: timeout)
     }
 
-    /// The command line as the remote shell receives it, sudo wrapper included, and the bytes for its stdin.
+    /// The command line as the remote shell receives it, sudo and timeout wrappers included, and the bytes
+    /// for its stdin.
+    ///
+    /// With a timeout the command runs under coreutils `timeout` on the host (inside sudo, so that it may
+    /// kill root's processes): libssh2 1.10 cannot send a signal over a channel, and sshd does not end a
+    /// command when its channel is closed, so only the host itself can stop a command that overran.
     public func wireForm() -> (line: String, stdin: [UInt8]?) {
-        let inner: String
+        var inner: String
         switch body {
         case .argv(let args): inner = ShellQuote.join(args)
         case .shell(let line): inner = line
+        }
+        if let timeout, timeout > .zero {
+            let millis = max(1, Int64((timeout.seconds * 1000).rounded(.up)))
+            let seconds = millis % 1000 == 0 ? "\(millis / 1000)s" : "\(millis / 1000).\(String(format: "%03d", Int(millis % 1000)))s"
+            inner = ShellQuote.join(["timeout", "-k", "2s", seconds, "sh", "-c", inner])
         }
         guard let become else { return (inner, stdin) }
         var sudo = ["sudo"]

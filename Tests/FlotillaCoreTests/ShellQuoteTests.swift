@@ -36,3 +36,11 @@ import FlotillaCore
         #expect(DurationText.parse("-1s") == nil)
     }
 }
+
+@Suite struct WireFormTests {
+    @Test func aTimeoutRunsTheCommandUnderTimeoutInsideSudo() {
+        let cmd = RemoteCommand(.shell("sleep 30"), timeout: .milliseconds(1500), become: Become())
+        #expect(cmd.wireForm().line == "sudo -n -H -u root -- sh -c 'timeout -k 2s 1.500s sh -c '\\''sleep 30'\\'''")
+        #expect(RemoteCommand.shell("true", timeout: .seconds(5)).wireForm().line == "timeout -k 2s 5s sh -c true")
+    }
+}

@@ -1,0 +1,1 @@
+// The Drift module. See Package.swift for what it holds.

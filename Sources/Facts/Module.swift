@@ -1,1 +1,0 @@
-// The Facts module. See Package.swift for what it holds.

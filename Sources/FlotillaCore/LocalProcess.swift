@@ -1,0 +1,94 @@
+import Foundation
+import Glibc
+
+/// Local processes through posix_spawn and waitpid. The calls block: use them on `BlockingPool` (through
+/// `offload`), never on the cooperative pool. Foundation's `Process` is avoided on purpose: on Linux its
+/// termination monitoring can miss a child's exit, leaving `waitUntilExit` hanging on a zombie.
+public enum LocalProcess {
+    public struct Output: Sendable {
+        public var status: Int32
+        /// stdout and stderr together, in the order they were written.
+        public var output: [UInt8]
+        public var text: String { String(decoding: output, as: UTF8.self) }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case spawn(String, Int32)
+
+        public var description: String {
+            switch self {
+            case .spawn(let program, let code): "cannot start \(program): \(String(cString: strerror(code)))"
+            }
+        }
+    }
+
+    /// Runs `argv` (looked up in PATH) to completion and returns its exit status and output.
+    public static func run(_ argv: [String], environment: [String: String]? = nil) throws -> Output {
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else { throw Failure.spawn(argv[0], errno) }
+        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
+        let pid: pid_t
+        do {
+            pid = try spawn(argv, actions: &actions, environment: environment)
+        } catch {
+            close(pipeFDs[0])
+            close(pipeFDs[1])
+            throw error
+        }
+        close(pipeFDs[1])
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(pipeFDs[0], &buffer, buffer.count)
+            if n > 0 { output.append(contentsOf: buffer[0..<n]); continue }
+            if n < 0, errno == EINTR { continue }
+            break
+        }
+        close(pipeFDs[0])
+        return Output(status: wait(pid), output: output)
+    }
+
+    /// Starts `argv` with stdout and stderr appended to `logFile`, without waiting for it.
+    public static func start(_ argv: [String], logFile: String, environment: [String: String]? = nil) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        return try spawn(argv, actions: &actions, environment: environment)
+    }
+
+    /// Waits for `pid` and returns its exit status (128 + signal when killed).
+    public static func wait(_ pid: Int32) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return -1 }
+        }
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
+    }
+
+    private static func spawn(
+        _ argv: [String], actions: inout posix_spawn_file_actions_t, environment: [String: String]?
+    ) throws -> pid_t {
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var cArgs = argv.map { strdup($0) } + [nil]
+        var cEnv = env.map { strdup($0) } + [nil]
+        defer {
+            for p in cArgs { free(p) }
+            for p in cEnv { free(p) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, argv[0], &actions, nil, &cArgs, &cEnv)
+        guard rc == 0 else { throw Failure.spawn(argv[0], rc) }
+        return pid
+    }
+}

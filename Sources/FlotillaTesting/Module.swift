@@ -1,1 +1,0 @@
-// The FlotillaTesting module. See Package.swift for what it holds.

@@ -1,0 +1,29 @@
+/// One group of the inventory, with what the inventory files say about it.
+public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    /// Hosts listed directly in the group, in file order.
+    public var hosts: [String]
+    /// Child groups, in file order.
+    public var children: [String]
+    /// Variables from the inventory files (`[name:vars]`, YAML `vars:`). Files in `group_vars/` are not
+    /// included here; `Inventory.variables(for:)` merges everything.
+    public var vars: [String: InventoryValue]
+    /// `ansible_group_priority`: among groups of the same depth, higher priorities are applied later and
+    /// so win. Not a variable, as in Ansible.
+    public var priority: Int = 1
+    /// Where the group was first mentioned; `nil` for the implicit `all` and `ungrouped`.
+    public var location: InventoryLocation?
+
+    public init(
+        name: String, hosts: [String] = [], children: [String] = [], vars: [String: InventoryValue] = [:],
+        location: InventoryLocation? = nil
+    ) {
+        self.name = name
+        self.hosts = hosts
+        self.children = children
+        self.vars = vars
+        self.location = location
+    }
+
+    public var description: String { name }
+}

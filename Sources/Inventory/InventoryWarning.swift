@@ -1,0 +1,16 @@
+/// Something Ansible accepts with a warning (an unknown key in a YAML group, for example). Loading goes
+/// on; the CLI shows these on stderr.
+public struct InventoryWarning: Sendable, Hashable, CustomStringConvertible {
+    public var location: InventoryLocation?
+    public var message: String
+
+    public init(location: InventoryLocation?, message: String) {
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String {
+        if let location { return "\(location): warning: \(message)" }
+        return "warning: \(message)"
+    }
+}

@@ -1,1 +1,0 @@
-// The Inventory module. See Package.swift for what it holds.

@@ -1,0 +1,96 @@
+import Facts
+
+/// What Flotilla knows about a distribution family: paths, unit names, package tools and what packages do
+/// when they are installed. All distribution knowledge of the planner lives here.
+struct Distro: Sendable {
+    let family: OSRelease.Family
+    let packageManager: PackageManager
+
+    init(facts: HostFacts, host: String) throws(PlanError) {
+        guard facts.os.family != .other else {
+            throw .unsupportedHost(host: host, reason: "\(facts.os.prettyName) is neither of the Debian nor of the Red Hat family; Flotilla knows no paths or package tools for it")
+        }
+        family = facts.os.family
+        packageManager = facts.packageManager == .unknown ? (family == .debian ? .apt : .dnf) : facts.packageManager
+    }
+
+    // MARK: chrony
+
+    var chronyConf: String { family == .debian ? "/etc/chrony/chrony.conf" : "/etc/chrony.conf" }
+    var chronyUnit: String { family == .debian ? "chrony.service" : "chronyd.service" }
+    /// The file with chronyd's command-line options and the variable that holds them.
+    var chronyOptions: (path: String, variable: String, defaultFlags: [String], header: String) {
+        family == .debian
+            ? ("/etc/default/chrony", "DAEMON_OPTS", ["-F", "1"],
+               "# This is a configuration file for /etc/init.d/chrony and\n# /lib/systemd/system/chrony.service; it allows you to pass various options to\n# the chrony daemon without editing the init script or service file.\n\n# Options to pass to chrony.\n")
+            : ("/etc/sysconfig/chronyd", "OPTIONS", ["-F", "2"], "# Command-line options for chronyd\n")
+    }
+    func dropInDirectory(_ unit: String) -> String { "/etc/systemd/system/\(unit).d" }
+    var containerDropIn: String { dropInDirectory(chronyUnit) + "/flotilla-no-cap-sys-time.conf" }
+
+    /// The distribution's settings that are not about sources, kept in the file Flotilla writes.
+    var chronyBase: (keyfile: String, driftfile: String, extra: [String], includes: [String]) {
+        family == .debian
+            ? ("/etc/chrony/chrony.keys", "/var/lib/chrony/chrony.drift",
+               ["ntsdumpdir /var/lib/chrony", "logdir /var/log/chrony", "maxupdateskew 100.0", "leapsectz right/UTC"],
+               ["confdir /etc/chrony/conf.d", "sourcedir /run/chrony-dhcp", "sourcedir /etc/chrony/sources.d"])
+            : ("/etc/chrony.keys", "/var/lib/chrony/drift",
+               ["ntsdumpdir /var/lib/chrony", "logdir /var/log/chrony", "leapsectz right/UTC"],
+               ["sourcedir /run/chrony-dhcp"])
+    }
+
+    // MARK: packages and their units
+
+    /// The units a package brings, as far as Flotilla knows.
+    func units(ofPackage name: String) -> [String] {
+        switch (name, family) {
+        case ("chrony", .debian): ["chrony.service"]
+        case ("chrony", _): ["chronyd.service"]
+        case ("ntp", .debian): ["ntp.service", "ntpsec.service"]
+        case ("ntp", _): ["ntpd.service"]
+        case ("ntpsec", _): ["ntpsec.service", "ntpd.service"]
+        case ("openntpd", _): ["openntpd.service"]
+        case ("systemd-timesyncd", _): ["systemd-timesyncd.service"]
+        default: []
+        }
+    }
+
+    /// Debian's maintainer scripts enable and start a service when its package is installed; RPM scriptlets
+    /// only apply presets, which Flotilla does not count on.
+    var installEnablesAndStarts: Bool { family == .debian }
+
+    /// Units whose start needs CAP_SYS_TIME (`ConditionCapability=CAP_SYS_TIME`).
+    func needsCapSysTime(_ unit: String) -> Bool {
+        ["chrony.service", "chronyd.service", "ntpsec.service", "ntp.service", "ntpd.service"].contains(unit)
+    }
+
+    func install(_ names: [String]) -> Step { packageStep("install", names) }
+    func remove(_ names: [String]) -> Step { packageStep("remove", names) }
+    func purge(_ names: [String]) -> Step { packageStep(packageManager == .apt ? "purge" : "remove", names) }
+
+    private func packageStep(_ verb: String, _ names: [String]) -> Step {
+        switch packageManager {
+        case .apt:
+            return .exec(argv: [
+                "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=a", "UCF_FORCE_CONFFOLD=1", "apt-get", "-y", "-q",
+                "-o", "DPkg::Lock::Timeout=120", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
+                verb, "--",
+            ] + names, timeoutSeconds: 600)
+        case .yum:
+            return .exec(argv: ["yum", "-y", "-q", verb, "--"] + names, timeoutSeconds: 600)
+        case .dnf, .unknown:
+            return .exec(argv: ["dnf", "-y", "-q", verb, "--"] + names, timeoutSeconds: 600)
+        }
+    }
+
+    // MARK: guard
+
+    /// Where the guard against returning daemons lives.
+    var guardFile: String {
+        switch packageManager {
+        case .apt: "/etc/apt/preferences.d/flotilla-timesync"
+        case .yum: "/etc/yum.conf"
+        case .dnf, .unknown: "/etc/dnf/dnf.conf"
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The Plan module. See Package.swift for what it holds.

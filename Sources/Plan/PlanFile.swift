@@ -1,0 +1,81 @@
+public import Foundation
+
+/// A saved plan (`flotilla plan --out FILE`): what apply runs later, and what it checks first.
+///
+/// Apply re-gathers facts and refuses every host whose facts digest differs from the saved one (the plan
+/// was computed from a host that no longer exists in that state), and the whole file when the playbook's
+/// digest differs.
+public struct PlanFile: Sendable, Codable, Hashable {
+    public static let currentVersion = 1
+
+    public var formatVersion: Int
+    public var createdAt: Date
+    public var playbookFile: String
+    public var playbookDigest: String
+    public var inventoryDigest: String
+    public var plans: [HostPlan]
+
+    public init(playbook: Playbook, inventoryDigest: String, plans: [HostPlan], createdAt: Date = Date()) {
+        formatVersion = Self.currentVersion
+        self.createdAt = createdAt
+        playbookFile = playbook.file
+        playbookDigest = playbook.digest
+        self.inventoryDigest = inventoryDigest
+        self.plans = plans
+    }
+
+    /// Each host's facts digest (all of a host's plays were computed from the same facts).
+    public var factsDigests: [String: String] {
+        var out: [String: String] = [:]
+        for p in plans { out[p.host] = p.factsDigest }
+        return out
+    }
+
+    /// Hosts whose current facts digest differs from the saved one (or that are missing from `current`), sorted.
+    public func staleHosts(current: [String: String]) -> [String] {
+        factsDigests.filter { current[$0.key] != $0.value }.map(\.key).sorted()
+    }
+
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return (try? encoder.encode(self)) ?? Data()
+    }
+
+    public static func decode(_ data: Data, file: String) throws(PlanError) -> PlanFile {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let plan: PlanFile
+        do { plan = try decoder.decode(PlanFile.self, from: data) } catch {
+            throw .badPlanFile(file: file, reason: "not a Flotilla plan file (\(error))")
+        }
+        guard plan.formatVersion == currentVersion else {
+            throw .badPlanFile(file: file, reason: "format version \(plan.formatVersion); this Flotilla reads version \(currentVersion)")
+        }
+        let hosts = Set(plan.plans.map(\.host))
+        for h in hosts where Set(plan.plans.filter { $0.host == h }.map(\.factsDigest)).count != 1 {
+            throw .badPlanFile(file: file, reason: "host \(h) has plans made from different facts")
+        }
+        return plan
+    }
+
+    public func save(to path: String) throws(PlanError) {
+        do { try encoded().write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw .unreadable(file: path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    /// Reads a plan file and checks it against the playbook it claims to come from, when one is given.
+    public static func load(path: String, playbook: Playbook? = nil) throws(PlanError) -> PlanFile {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .unreadable(file: path, reason: error.localizedDescription)
+        }
+        let plan = try decode(data, file: path)
+        if let playbook, playbook.digest != plan.playbookDigest {
+            throw .badPlanFile(file: path, reason: "\(playbook.file) changed since the plan was made; plan again")
+        }
+        return plan
+    }
+}

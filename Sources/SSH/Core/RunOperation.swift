@@ -1,0 +1,322 @@
+import CLibSSH2
+import FlotillaCore
+
+/// Runs one command on its own channel: open, exec, feed stdin while draining stdout and stderr, then
+/// close and collect the exit status.
+///
+/// The traps from docs (libssh2-notes.md) are handled here: both streams are always drained (they share one
+/// window); a read of 0 is not the end, `libssh2_channel_eof` is; the exit status is trusted only after EOF
+/// and a completed close, otherwise it is `.unknown`, never a false 0.
+final class RunOperation: LoopOperation, @unchecked Sendable {
+    private enum Phase { case open, exec, io, close, waitClosed, free, done }
+
+    private let hostName: String
+    private let line: [CChar]
+    private let input: [UInt8]
+    private let limit: Int
+    private let sink: ((OutputChunk) -> Void)?
+    var completion: ((Result<CommandResult, any Error>) -> Void)?
+
+    private var phase = Phase.open
+    private var channel: OpaquePointer?
+    private var written = 0
+    private var inputDone: Bool
+    private var stdout: [UInt8] = []
+    private var stderr: [UInt8] = []
+    private var truncated = false
+    private var started = ContinuousClock.now
+    private var begun = false
+    private var statusKnown = false
+    private var timedOut = false
+    private var wasCancelled = false
+    private var graceTimer: TimerID?
+    private let loopBuffer: ReadBuffer
+    private let sessionPointer: UncheckedBox<() -> OpaquePointer?>
+
+    private static let window: UInt32 = 2 * 1024 * 1024
+    private static let packet: UInt32 = 32768
+    private static let readSize = 64 * 1024
+
+    init(session: SSHSession, command: RemoteCommand, sink: ((OutputChunk) -> Void)?) {
+        let wire = command.wireForm()
+        hostName = session.target.name
+        line = Array(wire.line.utf8CString.dropLast())
+        input = wire.stdin ?? []
+        inputDone = false
+        limit = command.outputLimit
+        self.sink = sink
+        loopBuffer = session.loop.readBuffer
+        sessionPointer = UncheckedBox({ [weak session] in session?.raw })
+        super.init()
+        timeout = command.timeout
+    }
+
+    /// Set when a deadline or cancellation struck while libssh2 was half-way through opening the channel.
+    private var abandonedMidCall = false
+
+    override var abortKillsSession: Bool { abandonedMidCall }
+
+    override func step(_ session: SSHSession) -> Bool {
+        guard let raw = session.raw else {
+            fail(SSHError.closed(host: hostName))
+            return true
+        }
+        if !begun {
+            begun = true
+            started = .now
+        }
+        while true {
+            switch phase {
+            case .open:
+                guard let opened = libssh2_channel_open_ex(raw, "session", 7, Self.window, Self.packet, nil, 0) else {
+                    let (code, message) = LibSSH2.lastError(raw)
+                    if code == LibSSH2.eagain { return false }
+                    return failSession(session, code: code, operation: "opening a channel", message: message)
+                }
+                channel = opened
+                phase = .exec
+
+            case .exec:
+                let rc = line.withUnsafeBufferPointer {
+                    libssh2_channel_process_startup(channel, "exec", 4, $0.baseAddress, UInt32($0.count))
+                }
+                if rc == LibSSH2.eagain { return false }
+                if rc < 0 { return failSession(session, code: rc, operation: "starting the command", message: LibSSH2.lastError(raw).message) }
+                phase = .io
+
+            case .io:
+                var progressed = false
+                if !inputDone {
+                    switch feedInput(raw) {
+                    case .progressed: progressed = true
+                    case .blockedOnSend: return false
+                    case .blockedOnWindow, .finished: break
+                    case .failed(let code):
+                        return failSession(session, code: code, operation: "sending stdin", message: LibSSH2.lastError(raw).message)
+                    }
+                }
+                for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
+                    switch drain(stream) {
+                    case .progressed: progressed = true
+                    case .idle: break
+                    case .failed(let code):
+                        if LibSSH2.isFatalToSession(code) {
+                            return failSession(session, code: code, operation: "reading output", message: LibSSH2.lastError(raw).message)
+                        }
+                        // The channel failed on its own: stop reading, the status stays unknown.
+                        phase = .free
+                    }
+                }
+                if phase == .free { continue }
+                if libssh2_channel_eof(channel) == 1 {
+                    phase = .close
+                    continue
+                }
+                if progressed { continue }
+                return false
+
+            case .close:
+                let rc = libssh2_channel_close(channel)
+                if rc == LibSSH2.eagain { return false }
+                if rc < 0 {
+                    if LibSSH2.isFatalToSession(rc) { return failSession(session, code: rc, operation: "closing the channel", message: LibSSH2.lastError(raw).message) }
+                    phase = .free
+                    continue
+                }
+                phase = timedOut || wasCancelled ? .free : .waitClosed
+
+            case .waitClosed:
+                let rc = libssh2_channel_wait_closed(channel)
+                if rc == LibSSH2.eagain {
+                    // Output after EOF still has to be drained or the close never arrives.
+                    _ = drain(0)
+                    _ = drain(SSH_EXTENDED_DATA_STDERR)
+                    return false
+                }
+                if rc < 0 {
+                    if LibSSH2.isFatalToSession(rc) { return failSession(session, code: rc, operation: "waiting for the channel to close", message: LibSSH2.lastError(raw).message) }
+                    phase = .free
+                    continue
+                }
+                statusKnown = true
+                phase = .free
+
+            case .free:
+                let status = exitStatus()
+                if let channel {
+                    let rc = libssh2_channel_free(channel)
+                    if rc == LibSSH2.eagain { return false }
+                }
+                channel = nil
+                phase = .done
+                session.loop.cancel(graceTimer)
+                if wasCancelled {
+                    finish(.failure(CancellationError()))
+                } else {
+                    finish(.success(CommandResult(
+                        status: timedOut ? .timedOut : status, stdout: stdout, stderr: stderr,
+                        truncated: truncated, duration: started.duration(to: .now))))
+                }
+                return true
+
+            case .done:
+                return true
+            }
+        }
+    }
+
+    private enum InputStep { case progressed, blockedOnSend, blockedOnWindow, finished, failed(Int32) }
+
+    private func feedInput(_ raw: OpaquePointer) -> InputStep {
+        if written < input.count {
+            // The same pointer and length on every retry, as libssh2 requires after EAGAIN.
+            let length = min(input.count - written, Int(Self.packet))
+            let rc = input.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.advanced(by: written).withMemoryRebound(to: CChar.self, capacity: length) {
+                    libssh2_channel_write_ex(channel, 0, $0, length)
+                }
+            }
+            if rc > 0 {
+                written += rc
+                return .progressed
+            }
+            if rc == Int(LibSSH2.eagain) { return blocked(raw) }
+            if rc == 0 { return .blockedOnWindow }
+            if isChannelGone(Int32(rc)) {
+                // The command exited without reading all its input: not an error of ours.
+                inputDone = true
+                return .finished
+            }
+            return .failed(Int32(rc))
+        }
+        let rc = libssh2_channel_send_eof(channel)
+        if rc == LibSSH2.eagain { return blocked(raw) }
+        if rc < 0, !isChannelGone(rc) { return .failed(rc) }
+        inputDone = true
+        return .progressed
+    }
+
+    /// After EAGAIN on a send: when a packet is half-sent (libssh2 wants to write), nothing else may send
+    /// before it, so reads wait too; when only the window is full, reading goes on.
+    private func blocked(_ raw: OpaquePointer) -> InputStep {
+        libssh2_session_block_directions(raw) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 ? .blockedOnSend : .blockedOnWindow
+    }
+
+    private func isChannelGone(_ code: Int32) -> Bool {
+        code == LIBSSH2_ERROR_CHANNEL_CLOSED || code == LIBSSH2_ERROR_CHANNEL_EOF_SENT
+    }
+
+    private enum DrainStep { case progressed, idle, failed(Int32) }
+
+    private func drain(_ stream: Int32) -> DrainStep {
+        guard let channel else { return .idle }
+        var progressed = false
+        let buffer = loopBuffer
+        while true {
+            let rc = libssh2_channel_read_ex(channel, stream, buffer.pointer, ReadBuffer.size)
+            if rc > 0 {
+                progressed = true
+                let chunk = UnsafeRawBufferPointer(start: buffer.pointer, count: rc)
+                keep(chunk, stderr: stream != 0)
+                continue
+            }
+            if rc == 0 || rc == Int(LibSSH2.eagain) { return progressed ? .progressed : .idle }
+            return .failed(Int32(rc))
+        }
+    }
+
+    private func keep(_ chunk: UnsafeRawBufferPointer, stderr isStderr: Bool) {
+        if let sink {
+            sink(isStderr ? .stderr(Array(chunk)) : .stdout(Array(chunk)))
+            return
+        }
+        let room = max(0, limit - (isStderr ? stderr.count : stdout.count))
+        if chunk.count > room { truncated = true }
+        let kept = chunk.prefix(room)
+        if isStderr { stderr.append(contentsOf: kept) } else { stdout.append(contentsOf: kept) }
+    }
+
+    private func exitStatus() -> ExitStatus {
+        guard statusKnown, let channel else { return .unknown }
+        var signal: UnsafeMutablePointer<CChar>?
+        var signalLength = 0
+        let rc = libssh2_channel_get_exit_signal(channel, &signal, &signalLength, nil, nil, nil, nil)
+        if rc == 0, let signal, signalLength > 0 {
+            let name = String(decoding: UnsafeRawBufferPointer(start: signal, count: signalLength), as: UTF8.self)
+            libssh2_free(sessionPointer.value(), signal)
+            return .signaled(name)
+        }
+        return .exited(libssh2_channel_get_exit_status(channel))
+    }
+
+    private func failSession(_ session: SSHSession, code: Int32, operation: String, message: String) -> Bool {
+        let error: SSHError = LibSSH2.isFatalToSession(code)
+            ? .connectionLost(host: hostName, reason: "\(operation): \(message)")
+            : .protocolError(host: hostName, operation: operation, code: code, message: message)
+        finish(.failure(error))
+        if LibSSH2.isFatalToSession(code) {
+            // The caller is completed; the session is gone for every later command too.
+            session.loop.execute { session.kill(error) }
+        } else if let channel {
+            libssh2_channel_free(channel)
+            self.channel = nil
+        }
+        phase = .done
+        return true
+    }
+
+    override func deadlineReached(_ session: SSHSession) -> Bool {
+        timedOut = true
+        return stopEarly(session)
+    }
+
+    override func cancelled(_ session: SSHSession) -> Bool {
+        wasCancelled = true
+        return stopEarly(session)
+    }
+
+    /// Closes the channel without waiting for the command; if even the close cannot be sent within two
+    /// seconds, the connection is given up.
+    private func stopEarly(_ session: SSHSession) -> Bool {
+        switch phase {
+        case .open, .exec:
+            // Half-way through opening: libssh2 keeps that state in the session, so only dropping the
+            // session is clean.
+            let error: any Error = wasCancelled ? CancellationError() : SSHError.deadline(host: hostName, phase: "starting the command", limit: timeout ?? .zero)
+            finish(wasCancelled ? .failure(error) : .success(CommandResult(status: .timedOut, stdout: stdout, stderr: stderr, truncated: truncated, duration: started.duration(to: .now))))
+            phase = .done
+            abandonedMidCall = true
+            return true
+        case .io, .waitClosed:
+            phase = .close
+        case .close, .free, .done:
+            break
+        }
+        graceTimer = session.loop.schedule(at: .now + .seconds(2)) { [self] in
+            guard phase != .done else { return }
+            finish(wasCancelled ? .failure(CancellationError()) : .success(CommandResult(
+                status: .timedOut, stdout: stdout, stderr: stderr, truncated: truncated, duration: started.duration(to: .now))))
+            phase = .done
+            channel = nil
+            session.kill(SSHError.connectionLost(host: hostName, reason: "the channel could not be closed after a timeout"))
+        }
+        return false
+    }
+
+    override func fail(_ error: any Error) {
+        phase = .done
+        finish(.failure(error))
+    }
+
+    private func finish(_ result: Result<CommandResult, any Error>) {
+        let completion = self.completion
+        self.completion = nil
+        completion?(result)
+    }
+}
+
+/// A read buffer owned by one loop (loops live as long as the process).
+final class ReadBuffer {
+    static let size = 64 * 1024
+    let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
+}

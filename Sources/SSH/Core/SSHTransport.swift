@@ -1,0 +1,366 @@
+import CLibSSH2
+public import FlotillaCore
+import Glibc
+import Foundation
+import Synchronization
+
+/// Opens SSH connections with libssh2 on Flotilla's event loops.
+public final class SSHTransport: Transport, Sendable {
+    /// Settings that apply to every connection of a run.
+    public struct Options: Sendable {
+        /// Limit for the TCP connection to be established.
+        public var connectTimeout: Duration = .seconds(10)
+        /// Limit for the SSH handshake (banner, key exchange, host key).
+        public var handshakeTimeout: Duration = .seconds(15)
+        /// Limit for authentication, all methods together.
+        public var authTimeout: Duration = .seconds(20)
+        /// SSH keepalive requests while a session is idle; nil for none.
+        public var keepaliveInterval: Duration? = .seconds(30)
+        /// The default policy; a target's own `hostKeyPolicy` overrides it.
+        public var hostKeyPolicy: HostKeyPolicy = .strict
+        /// known_hosts files read besides the user's own (`~/.ssh/known_hosts`).
+        public var knownHostsFiles: [String] = []
+        /// Whether to read `~/.ssh/known_hosts` at all.
+        public var userKnownHosts = true
+        /// Create sockets inside this network namespace (`/run/netns/NAME`), e.g. the lab's VPC.
+        public var networkNamespace: String?
+        /// Use the ssh-agent at `SSH_AUTH_SOCK` unless a target says `identitiesOnly`.
+        public var useAgent = true
+        /// Try ~/.ssh/id_ed25519, id_ecdsa and id_rsa after the target's own keys.
+        public var defaultIdentities = true
+        /// The home directory for ~ (defaults to $HOME).
+        public var home: String = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+        /// Asked once per encrypted key file; the default reads FLOTILLA_SSH_PASSPHRASE.
+        public var passphrase: @Sendable (String) -> String? = { _ in
+            ProcessInfo.processInfo.environment["FLOTILLA_SSH_PASSPHRASE"]
+        }
+
+        public init() {}
+    }
+
+    public let options: Options
+    private let group: EventLoopGroup
+    private let sockets: SocketFactory
+    private let keys: KeyStore
+    private let stores = Mutex<[[String]: KnownHostsStore]>([:])
+
+    public init(options: Options = Options()) {
+        self.options = options
+        group = .shared
+        sockets = SocketFactory(namespace: options.networkNamespace)
+        keys = KeyStore(passphrase: options.passphrase)
+        signal(SIGPIPE, SIG_IGN)
+        raiseOpenFileLimit()
+    }
+
+    public func connect(_ target: ConnectionTarget) async throws -> any Connection {
+        try await open(target)
+    }
+
+    /// Connects, verifies the host key and authenticates; the concrete session type.
+    public func open(_ target: ConnectionTarget) async throws -> SSHSession {
+        let session = SSHSession(target: target, loop: group.nextLoop(), settings: options)
+        do {
+            try await establish(session)
+            return session
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    /// The known_hosts store for a target's set of files, shared by every session of the run.
+    func knownHosts(for target: ConnectionTarget) -> KnownHostsStore {
+        let extra = target.knownHostsFiles + options.knownHostsFiles
+        let key = extra + [options.userKnownHosts ? "user" : "nouser"]
+        return stores.withLock { stores in
+            if let store = stores[key] { return store }
+            let store = options.userKnownHosts
+                ? KnownHostsStore.forUser(extraFiles: extra, home: options.home)
+                : KnownHostsStore(files: extra, writeFile: extra.first, home: options.home)
+            stores[key] = store
+            return store
+        }
+    }
+
+    private func establish(_ session: SSHSession) async throws {
+        let target = session.target
+        let addresses = try await SocketAddress.resolve(target.address, port: target.port, targetName: target.name)
+        var lastError: (any Error)?
+        var connected = false
+        for address in addresses {
+            do {
+                try await tcpConnect(session, to: address)
+                connected = true
+                break
+            } catch let error as SSHError {
+                lastError = error
+                await session.resetSocket()
+            }
+        }
+        guard connected else {
+            throw lastError ?? SSHError.connect(host: target.name, address: target.address, port: target.port, reason: "no address")
+        }
+        let store = knownHosts(for: target)
+        let policy = target.hostKeyPolicy ?? options.hostKeyPolicy
+        let preferred = store.knownKeyTypes(host: target.address, port: target.port).flatMap(HostKey.algorithms(forKeyType:))
+        let hostKey = try await handshake(session, preferredHostKeys: preferred)
+        try await verify(hostKey, for: target, policy: policy, store: store)
+        try await authenticate(session)
+    }
+
+    private func tcpConnect(_ session: SSHSession, to address: SocketAddress) async throws {
+        let target = session.target
+        let fd = try await sockets.makeSocket(family: address.family)
+        var started = false
+        try await session.call("TCP connect", timeout: options.connectTimeout, interest: EPOLLOUT.rawValue) { s -> CallStep<Void> in
+            if !started {
+                started = true
+                s.fd = fd
+                let rc = address.storage.withUnsafeBytes {
+                    Glibc.connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
+                }
+                if rc == 0 { return .done(()) }
+                if errno != EINPROGRESS {
+                    return .failed(SSHError.connect(host: target.name, address: address.description, port: target.port, reason: String(cString: strerror(errno))))
+                }
+                return .again
+            }
+            var code: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
+            if code == 0 {
+                // Writable with no error: connected (or still pending if woken early).
+                var peer = sockaddr_storage()
+                var peerLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let isConnected = withUnsafeMutablePointer(to: &peer) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &peerLength) == 0 }
+                }
+                return isConnected ? .done(()) : .again
+            }
+            return .failed(SSHError.connect(host: target.name, address: address.description, port: target.port, reason: String(cString: strerror(code))))
+        }
+    }
+
+    private func handshake(_ session: SSHSession, preferredHostKeys: [String]) async throws -> HostKey {
+        let target = session.target
+        let keepalive = options.keepaliveInterval
+        return try await session.call("SSH handshake", timeout: options.handshakeTimeout) { s -> CallStep<HostKey> in
+            if s.raw == nil {
+                guard let raw = libssh2_session_init_ex(nil, nil, nil, nil) else {
+                    return .failed(SSHError.handshake(host: target.name, reason: "libssh2 could not allocate a session"))
+                }
+                s.raw = raw
+                libssh2_session_set_blocking(raw, 0)
+                libssh2_session_flag(raw, LIBSSH2_FLAG_COMPRESS, 0)
+                if !preferredHostKeys.isEmpty {
+                    // Ask for a key type known_hosts can vouch for, as OpenSSH does; keep the rest as fallbacks.
+                    let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
+                    let order = preferredHostKeys.filter(supported.contains) + supported.filter { !preferredHostKeys.contains($0) }
+                    libssh2_session_method_pref(raw, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
+                }
+                if let keepalive {
+                    libssh2_keepalive_config(raw, 1, UInt32(max(1, keepalive.components.seconds)))
+                }
+            }
+            let rc = libssh2_session_handshake(s.raw, libssh2_socket_t(s.fd))
+            if rc == LibSSH2.eagain { return .again }
+            if rc != 0 {
+                return .failed(SSHError.handshake(host: target.name, reason: LibSSH2.lastError(s.raw).message))
+            }
+            var length = 0
+            var type: Int32 = 0
+            guard let pointer = libssh2_session_hostkey(s.raw, &length, &type),
+                  let key = HostKey(blob: Array(UnsafeRawBufferPointer(start: pointer, count: length)))
+            else {
+                return .failed(SSHError.handshake(host: target.name, reason: "the server sent no usable host key"))
+            }
+            let kex = libssh2_session_methods(s.raw, LIBSSH2_METHOD_KEX).map { String(cString: $0) } ?? "?"
+            let hostKeyMethod = libssh2_session_methods(s.raw, LIBSSH2_METHOD_HOSTKEY).map { String(cString: $0) } ?? "?"
+            s.setNegotiated(kex: kex, hostKey: hostKeyMethod)
+            return .done(key)
+        }
+    }
+
+    private func verify(_ key: HostKey, for target: ConnectionTarget, policy: HostKeyPolicy, store: KnownHostsStore) async throws {
+        if policy == .off { return }
+        switch store.check(host: target.address, port: target.port, key: key) {
+        case .match:
+            return
+        case .revoked(let file, let line):
+            throw SSHError.revokedHostKey(host: target.name, fingerprint: key.fingerprintSHA256, file: file, line: line)
+        case .mismatch(let file, let line, _):
+            throw SSHError.changedHostKey(host: target.name, keyType: key.type, fingerprint: key.fingerprintSHA256, file: file, line: line)
+        case .notFound:
+            guard policy == .acceptNew else {
+                throw SSHError.unknownHostKey(host: target.name, keyType: key.type, fingerprint: key.fingerprintSHA256, knownHostsFiles: store.files)
+            }
+            let verdict: KnownHostsVerdict
+            do {
+                verdict = try await offload { try store.record(host: target.address, port: target.port, key: key) }
+            } catch {
+                throw SSHError.recordHostKey(host: target.name, file: store.writeFile ?? "-", reason: "\(error)")
+            }
+            switch verdict {
+            case .match: return
+            case .mismatch(let file, let line, _):
+                throw SSHError.changedHostKey(host: target.name, keyType: key.type, fingerprint: key.fingerprintSHA256, file: file, line: line)
+            case .revoked(let file, let line):
+                throw SSHError.revokedHostKey(host: target.name, fingerprint: key.fingerprintSHA256, file: file, line: line)
+            case .notFound:
+                throw SSHError.recordHostKey(host: target.name, file: store.writeFile ?? "-", reason: "the key was not found after writing it")
+            }
+        }
+    }
+
+    // MARK: Authentication
+
+    private func authenticate(_ session: SSHSession) async throws {
+        let target = session.target
+        let user = Array(target.user.utf8CString.dropLast())
+        let deadline = ContinuousClock.now + options.authTimeout
+        func remaining() -> Duration { max(.milliseconds(1), ContinuousClock.now.duration(to: deadline)) }
+
+        // The methods the server offers (and "none" may already have let us in).
+        let methods: String = try await session.call("authentication", timeout: remaining()) { s -> CallStep<String> in
+            let list = user.withUnsafeBufferPointer { libssh2_userauth_list(s.raw, $0.baseAddress, UInt32($0.count)) }
+            if let list { return .done(String(cString: list)) }
+            let (code, message) = LibSSH2.lastError(s.raw)
+            if code == LibSSH2.eagain { return .again }
+            if libssh2_userauth_authenticated(s.raw) == 1 { return .done("") }
+            return .failed(SSHError.handshake(host: target.name, reason: "asking for authentication methods: \(message)"))
+        }
+        if methods.isEmpty { return }
+        let offered = Set(methods.split(separator: ",").map(String.init))
+        var tried: [String] = []
+        var rsaRefused = false
+
+        if offered.contains("publickey") {
+            if options.useAgent, !target.identitiesOnly, ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] != nil {
+                let (ok, description) = try await agentAuth(session, user: user, timeout: remaining())
+                if let description { tried.append(description) }
+                if ok { return }
+            }
+            for path in identityFiles(for: target) {
+                let key: PrivateKey
+                do {
+                    key = try await keys.key(at: path)
+                } catch let error as SSHError {
+                    // An explicitly configured key that cannot be used is worth an error of its own.
+                    if target.identityFiles.contains(path) { throw error }
+                    continue
+                }
+                tried.append("publickey \(path) (\(key.type.isEmpty ? "key" : key.type))")
+                let accepted: Bool = try await session.call("authentication", timeout: remaining()) { s -> CallStep<Bool> in
+                    let rc = user.withUnsafeBufferPointer { u in
+                        key.data.withUnsafeBufferPointer { k in
+                            k.baseAddress!.withMemoryRebound(to: CChar.self, capacity: k.count) {
+                                libssh2_userauth_publickey_frommemory(s.raw, u.baseAddress, u.count, nil, 0, $0, k.count, nil)
+                            }
+                        }
+                    }
+                    if rc == LibSSH2.eagain { return .again }
+                    if rc == 0 { return .done(true) }
+                    if LibSSH2.isFatalToSession(rc) {
+                        return .failed(SSHError.connectionLost(host: target.name, reason: "during authentication: \(LibSSH2.lastError(s.raw).message)"))
+                    }
+                    return .done(false)
+                }
+                if accepted { return }
+                if key.type == "ssh-rsa" { rsaRefused = true }
+            }
+        }
+        if offered.contains("password"), let password = target.password {
+            tried.append("password")
+            let secret = Array(password.utf8CString.dropLast())
+            let accepted: Bool = try await session.call("authentication", timeout: remaining()) { s -> CallStep<Bool> in
+                let rc = user.withUnsafeBufferPointer { u in
+                    secret.withUnsafeBufferPointer { p in
+                        libssh2_userauth_password_ex(s.raw, u.baseAddress, UInt32(u.count), p.baseAddress, UInt32(p.count), nil)
+                    }
+                }
+                if rc == LibSSH2.eagain { return .again }
+                if rc == 0 { return .done(true) }
+                if LibSSH2.isFatalToSession(rc) {
+                    return .failed(SSHError.connectionLost(host: target.name, reason: "during authentication: \(LibSSH2.lastError(s.raw).message)"))
+                }
+                return .done(false)
+            }
+            if accepted { return }
+        }
+        let hint = rsaRefused
+            ? "The server refused an RSA key: libssh2 1.10 signs RSA keys only with ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse by default. Use an ed25519 key or the ssh-agent"
+            : nil
+        throw SSHError.authentication(host: target.name, user: target.user, tried: tried, serverMethods: methods, hint: hint)
+    }
+
+    /// The target's keys first, then ~/.ssh defaults (unless IdentitiesOnly), each once.
+    func identityFiles(for target: ConnectionTarget) -> [String] {
+        var files = target.identityFiles.map(expandTilde)
+        if options.defaultIdentities, !target.identitiesOnly {
+            for name in ["id_ed25519", "id_ecdsa", "id_rsa"] {
+                let path = "\(options.home)/.ssh/\(name)"
+                if FileManager.default.fileExists(atPath: path) { files.append(path) }
+            }
+        }
+        var seen = Set<String>()
+        return files.filter { seen.insert($0).inserted }
+    }
+
+    private func expandTilde(_ path: String) -> String {
+        path.hasPrefix("~/") ? options.home + path.dropFirst() : path
+    }
+
+    /// Tries every identity of the ssh-agent. The agent is local: its socket I/O is short and happens on the
+    /// loop thread, never on the cooperative pool.
+    private func agentAuth(_ session: SSHSession, user: [CChar], timeout: Duration) async throws -> (Bool, String?) {
+        let target = session.target
+        return try await session.call("authentication", timeout: timeout) { s -> CallStep<(Bool, String?)> in
+            guard let agent = libssh2_agent_init(s.raw) else { return .done((false, nil)) }
+            defer { libssh2_agent_free(agent) }
+            guard libssh2_agent_connect(agent) == 0 else { return .done((false, "ssh-agent (not reachable)")) }
+            defer { libssh2_agent_disconnect(agent) }
+            guard libssh2_agent_list_identities(agent) == 0 else { return .done((false, "ssh-agent (no identities)")) }
+            var previous: UnsafeMutablePointer<libssh2_agent_publickey>?
+            var identity: UnsafeMutablePointer<libssh2_agent_publickey>?
+            var count = 0
+            while libssh2_agent_get_identity(agent, &identity, previous) == 0, let current = identity {
+                count += 1
+                var rc: Int32
+                repeat {
+                    // The agent session is local and blocking; the SSH side may return EAGAIN, retried here
+                    // on the same call until the server answers.
+                    rc = user.withUnsafeBufferPointer { libssh2_agent_userauth(agent, $0.baseAddress, current) }
+                    if rc == LibSSH2.eagain { Self.waitReadable(s.fd, milliseconds: 50) }
+                } while rc == LibSSH2.eagain
+                if rc == 0 { return .done((true, "ssh-agent")) }
+                if LibSSH2.isFatalToSession(rc) {
+                    return .failed(SSHError.connectionLost(host: target.name, reason: "during agent authentication: \(LibSSH2.lastError(s.raw).message)"))
+                }
+                previous = current
+            }
+            return .done((false, "ssh-agent (\(count) key\(count == 1 ? "" : "s"))"))
+        }
+    }
+
+    private static func waitReadable(_ fd: Int32, milliseconds: Int32) {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN | POLLOUT), revents: 0)
+        _ = poll(&descriptor, 1, milliseconds)
+    }
+}
+
+extension SSHSession {
+    /// Drops a socket whose connect failed so the next address can be tried.
+    func resetSocket() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.execute {
+                if self.fd >= 0 {
+                    self.loop.unwatch(self.fd)
+                    Glibc.close(self.fd)
+                    self.fd = -1
+                }
+                continuation.resume()
+            }
+        }
+    }
+}

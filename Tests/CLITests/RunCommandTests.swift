@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+import FlotillaCore
+import FlotillaTesting
+
+/// `flotilla run` end to end: the real binary against real sshd servers on loopback.
+@Suite(.serialized) struct RunCommandTests {
+    /// Three servers in an INI inventory, plus one host on a closed port.
+    private func withFleet(_ body: (String, [TestSSHServer]) async throws -> Void) async throws {
+        var servers: [TestSSHServer] = []
+        for _ in 0..<3 { servers.append(try await TestSSHServer.start()) }
+        defer { for server in servers { server.stop() } }
+        let dir = servers[0].directory
+        var known = ""
+        var ini = "[web]\n"
+        for (i, server) in servers.enumerated() {
+            known += "[127.0.0.1]:\(server.port) \(server.hostPublicKey)\n"
+            ini += "web\(i + 1) ansible_host=127.0.0.1 ansible_port=\(server.port) ansible_ssh_private_key_file=\(server.userKeyPath)\n"
+        }
+        ini += "[down]\ngone ansible_host=127.0.0.1 ansible_port=\(TestSSHServer.freePort())\n"
+        ini += "[all:vars]\nansible_user=root\nflotilla_known_hosts_file=\(dir)/fleet_known_hosts\n"
+        try known.write(toFile: dir + "/fleet_known_hosts", atomically: true, encoding: .utf8)
+        // Every server accepts the first server's key too, so one key file works for all.
+        for server in servers.dropFirst() {
+            let key = try String(contentsOfFile: servers[0].userKeyPath + ".pub", encoding: .utf8)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: server.directory + "/authorized_keys"))
+            handle.seekToEndOfFile()
+            handle.write(Data(key.utf8))
+            try handle.close()
+        }
+        try ini.write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
+        try await body(dir + "/hosts.ini", servers)
+    }
+
+    @Test func everyHostRunsAndTheRecapCountsOkAndUnreachable() async throws {
+        try await withFleet { inventory, _ in
+            let result = try await FlotillaBinary.run(["run", "-i", inventory, "--", "echo", "hello from $(hostname)"])
+            #expect(result.status == 4, "\(result.text)")
+            for host in ["web1", "web2", "web3"] {
+                #expect(result.text.contains("\(host) | ok | exit 0"))
+            }
+            #expect(result.text.contains("gone | UNREACHABLE | gone: cannot connect to 127.0.0.1 port"))
+            #expect(result.text.contains("Recap: 4 hosts in"))
+            #expect(result.text.contains("3 ok, 0 failed, 1 unreachable"))
+        }
+    }
+
+    @Test func aFailingCommandMakesTheExitStatusTwo() async throws {
+        try await withFleet { inventory, _ in
+            let result = try await FlotillaBinary.run(["run", "-i", inventory, "--limit", "web", "--", "exit 7"])
+            #expect(result.status == 2)
+            #expect(result.text.contains("web2 | FAILED | exit 7"))
+            #expect(result.text.contains("0 ok, 3 failed, 0 unreachable"))
+        }
+    }
+
+    @Test func jsonPrintsOneObjectPerHostPerLine() async throws {
+        try await withFleet { inventory, _ in
+            let result = try await FlotillaBinary.run(["run", "-i", inventory, "--json", "-c", "echo one", "-c", "echo two"])
+            let lines = result.text.split(separator: "\n").filter { $0.hasPrefix("{") }
+            #expect(lines.count == 4)
+            var byHost: [String: [String: Any]] = [:]
+            for line in lines {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                byHost[object["host"] as! String] = object
+            }
+            let web1 = try #require(byHost["web1"])
+            #expect(web1["status"] as? String == "ok")
+            let commands = try #require(web1["commands"] as? [[String: Any]])
+            #expect(commands.map { $0["stdout"] as? String } == ["one\n", "two\n"])
+            #expect(byHost["gone"]?["status"] as? String == "unreachable")
+        }
+    }
+
+    @Test func limitSelectsHostsAndBecomeRunsThroughSudo() async throws {
+        try await withFleet { inventory, _ in
+            let result = try await FlotillaBinary.run(["run", "-i", inventory, "--limit", "web*:!web2", "--become", "--", "id -un"])
+            #expect(result.status == 0, "\(result.text)")
+            #expect(result.text.contains("web1 | ok"))
+            #expect(result.text.contains("web3 | ok"))
+            #expect(!result.text.contains("web2"))
+            #expect(result.text.contains("Recap: 2 hosts"))
+        }
+    }
+
+    @Test func anUnknownHostKeyIsRefusedPerHostAndTheOthersRun() async throws {
+        try await withFleet { inventory, servers in
+            // web2's key changes: only web2 is refused.
+            try await servers[1].regenerateHostKey()
+            let result = try await FlotillaBinary.run(["run", "-i", inventory, "--limit", "web", "--", "true"])
+            #expect(result.status == 4)
+            #expect(result.text.contains("web2 | UNREACHABLE | web2: HOST KEY CHANGED"))
+            #expect(result.text.contains("web1 | ok"))
+            #expect(result.text.contains("web3 | ok"))
+        }
+    }
+
+    @Test func aBrokenInventoryNamesFileAndLine() async throws {
+        let path = NSTemporaryDirectory() + "flotilla-broken-\(UUID().uuidString).ini"
+        try "[web]\nweb1\n[web\nweb2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try await FlotillaBinary.run(["run", "-i", path, "--", "true"])
+        #expect(result.status == 1)
+        #expect(result.text.contains("\(path):3:"), "\(result.text)")
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import FlotillaCore
+import FlotillaTesting
+import SSH
+
+/// Host keys, authentication and connection failures against real sshd servers.
+@Suite(.serialized) struct SSHConnectTests {
+    private func transport(_ policy: HostKeyPolicy = .strict, passphrase: @escaping @Sendable (String) -> String? = { _ in nil }) -> SSHTransport {
+        var options = SSHTransport.Options()
+        options.userKnownHosts = false
+        options.useAgent = false
+        options.defaultIdentities = false
+        options.hostKeyPolicy = policy
+        options.passphrase = passphrase
+        return SSHTransport(options: options)
+    }
+
+    private func emptyKnownHosts() throws -> String {
+        let path = NSTemporaryDirectory() + "flotilla-kh-\(UUID().uuidString)"
+        try "".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func strictRefusesAnUnknownHostWithItsFingerprint() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        var target = server.target(name: "web1", policy: nil)
+        target.knownHostsFiles = [try emptyKnownHosts()]
+        let error = await #expect(throws: SSHError.self) { try await transport(.strict).connect(target) }
+        guard case .unknownHostKey(let host, let type, let fingerprint, _) = error else {
+            Issue.record("expected unknownHostKey, got \(String(describing: error))")
+            return
+        }
+        #expect(host == "web1")
+        #expect(type == "ssh-ed25519")
+        #expect(fingerprint.hasPrefix("SHA256:"))
+        #expect(String(describing: error!).contains("web1"))
+    }
+
+    @Test func acceptNewRecordsTheKeyAndStrictAcceptsItAfterwards() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        var target = server.target(policy: nil)
+        let file = try emptyKnownHosts()
+        target.knownHostsFiles = [file]
+        let first = try await transport(.acceptNew).connect(target)
+        await first.close()
+        let written = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(written == "[127.0.0.1]:\(server.port) \(server.hostPublicKey)\n")
+        // A new transport reads the file anew: strict now accepts the host.
+        let second = try await transport(.strict).connect(target)
+        #expect(try await second.run(.shell("echo ok")).stdoutText == "ok\n")
+        await second.close()
+    }
+
+    @Test func aChangedHostKeyIsRefusedUnderEveryPolicyButOff() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        try await server.regenerateHostKey()
+        let target = server.target(policy: nil)
+        for policy in [HostKeyPolicy.strict, .acceptNew] {
+            let error = await #expect(throws: SSHError.self) { try await transport(policy).connect(target) }
+            guard case .changedHostKey(_, _, _, let file, let line) = error else {
+                Issue.record("\(policy): expected changedHostKey, got \(String(describing: error))")
+                continue
+            }
+            #expect(file == server.knownHostsPath)
+            #expect(line == 1)
+        }
+        let session = try await transport(.off).connect(target)
+        #expect(try await session.run(.shell("true")).status == .exited(0))
+        await session.close()
+    }
+
+    @Test func aWrongKeyFailsAuthenticationNamingHostAndMethods() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        let other = try await TestSSHServer.start()
+        defer { other.stop() }
+        var target = server.target(name: "db7")
+        target.identityFiles = [other.userKeyPath]
+        let error = await #expect(throws: SSHError.self) { try await transport().connect(target) }
+        guard case .authentication(let host, let user, let tried, let methods, _) = error else {
+            Issue.record("expected authentication, got \(String(describing: error))")
+            return
+        }
+        #expect(host == "db7")
+        #expect(user == "root")
+        #expect(tried == ["publickey \(other.userKeyPath) (ssh-ed25519)"])
+        #expect(methods.contains("publickey"))
+    }
+
+    @Test func anRSAKeyRefusedByTheServerExplainsLibssh2sLimitation() async throws {
+        let server = try await TestSSHServer.start(userKeyType: "rsa")
+        defer { server.stop() }
+        let error = await #expect(throws: SSHError.self) { try await transport().connect(server.target()) }
+        #expect(String(describing: error!).contains("ssh-rsa (SHA-1)"))
+    }
+
+    @Test func aClosedPortFailsFastWithAClearError() async throws {
+        let port = TestSSHServer.freePort()
+        let target = ConnectionTarget(name: "gone", address: "127.0.0.1", port: port, user: "root")
+        let started = ContinuousClock.now
+        let error = await #expect(throws: SSHError.self) { try await transport().connect(target) }
+        #expect(started.duration(to: .now) < .seconds(1))
+        #expect(String(describing: error!) == "gone: cannot connect to 127.0.0.1 port \(port): Connection refused")
+    }
+
+    @Test func anUnresolvableNameSaysSo() async throws {
+        let target = ConnectionTarget(name: "nowhere", address: "no-such-host.invalid", port: 22, user: "root")
+        let error = await #expect(throws: SSHError.self) { try await transport().connect(target) }
+        guard case .resolve(let host, _, _) = error else {
+            Issue.record("expected resolve, got \(String(describing: error))")
+            return
+        }
+        #expect(host == "nowhere")
+    }
+
+    @Test func aPassphraseProtectedKeyIsDecryptedOncePerRun() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        let encrypted = server.directory + "/id_protected"
+        try FileManager.default.copyItem(atPath: server.userKeyPath, toPath: encrypted)
+        try await TestSSHServer.run(["ssh-keygen", "-q", "-p", "-P", "", "-N", "s3cret", "-f", encrypted])
+
+        let asked = Counter()
+        let transport = transport(passphrase: { _ in asked.increment(); return "s3cret" })
+        var protectedTarget = server.target()
+        protectedTarget.identityFiles = [encrypted]
+        let target = protectedTarget
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    let session = try await transport.connect(target)
+                    #expect(try await session.run(.shell("true")).status == .exited(0))
+                    await session.close()
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(asked.value == 1)
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
