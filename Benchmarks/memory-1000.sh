@@ -4,7 +4,7 @@
 #   Benchmarks/memory-1000.sh [SESSIONS] [SERVERS]        (defaults: 1000 sessions over 10 sshd servers)
 #
 # Starts SERVERS OpenSSH servers (Benchmarks/sshd-fleet.sh), writes an inventory of SESSIONS hosts spread over their
-# ports, and runs `flotilla run --forks SESSIONS -- sh -c 'sleep 2; date +%s.%N'`: every session stays open for two
+# ports, and runs `flotilla run --forks SESSIONS -c 'sleep 2; date +%s.%N'`: every session stays open for two
 # seconds, so all of them are open together. Measures Flotilla's wall time, CPU and peak RSS (GNU time) and the
 # servers' peak number of concurrent connections (to prove the sessions really overlapped), checks that every host
 # printed its timestamp, and stops the servers.
@@ -62,15 +62,17 @@ INV=$FLEET/inventory-$SESSIONS.ini
 KH=()
 "$FLOTILLA" run --help 2>&1 | grep -q -- '--known-hosts' && KH=(--known-hosts "$FLEET/known_hosts")
 
-# How does this flotilla take a command with a shell operator? Probe on one host: argv words first, then one string.
+# The command: with -c/--command when this flotilla has it (one shell string per -c), else after `--` (probed on one
+# host: Flotilla may join the words after -- into one shell string, or quote each).
 PROBE_T0=$(date +%s.%N)
+one_timestamp() { [ "$("$PY" "$LIB/bench.py" count "$1" "$PROBE_T0" "$(date +%s.%N)" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["timestamps"])')" = 1 ]; }
 FORM=
-if "$FLOTILLA" run -i "$INV" --limit m0001 "${KH[@]}" -- sh -c 'sleep 0; date +%s.%N' > "$RESULTS/probe1.out" 2>&1 \
-   && [ "$("$PY" "$LIB/bench.py" count "$RESULTS/probe1.out" "$PROBE_T0" "$(date +%s.%N)" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["timestamps"])')" = 1 ]; then
-  FORM=argv; CMD=(sh -c "sleep $HOLD; date +%s.%N")
-elif "$FLOTILLA" run -i "$INV" --limit m0001 "${KH[@]}" -- "sleep 0; date +%s.%N" > "$RESULTS/probe2.out" 2>&1 \
-   && [ "$("$PY" "$LIB/bench.py" count "$RESULTS/probe2.out" "$PROBE_T0" "$(date +%s.%N)" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["timestamps"])')" = 1 ]; then
-  FORM=string; CMD=("sleep $HOLD; date +%s.%N")
+if "$FLOTILLA" run --help 2>&1 | grep -q -- '--command'; then
+  FORM=-c; CMD=(-c "sleep $HOLD; date +%s.%N")
+elif "$FLOTILLA" run -i "$INV" --limit m0001 "${KH[@]}" -- "sleep 0; date +%s.%N" > "$RESULTS/probe1.out" 2>&1 && one_timestamp "$RESULTS/probe1.out"; then
+  FORM=string; CMD=(-- "sleep $HOLD; date +%s.%N")
+elif "$FLOTILLA" run -i "$INV" --limit m0001 "${KH[@]}" -- sh -c 'sleep 0; date +%s.%N' > "$RESULTS/probe2.out" 2>&1 && one_timestamp "$RESULTS/probe2.out"; then
+  FORM=argv; CMD=(-- sh -c "sleep $HOLD; date +%s.%N")
 else
   die "flotilla run on one host printed no timestamp; see $RESULTS/probe1.out and probe2.out"
 fi
@@ -84,7 +86,7 @@ SAMPLER=$!
 say "memory-1000.sh: flotilla run --forks $SESSIONS on $SESSIONS hosts ($SERVERS servers), each session open ${HOLD}s"
 T0=$(date +%s.%N)
 "$PY" "$LIB/treemon.py" --json "$RESULTS/flotilla.mon" -- /usr/bin/time -o "$RESULTS/flotilla.time" -f '%e %U %S %M' \
-  "$FLOTILLA" run -i "$INV" --forks "$SESSIONS" "${KH[@]}" -- "${CMD[@]}" > "$RESULTS/flotilla.out" 2> "$RESULTS/flotilla.err" < /dev/null
+  "$FLOTILLA" run -i "$INV" --forks "$SESSIONS" "${KH[@]}" "${CMD[@]}" > "$RESULTS/flotilla.out" 2> "$RESULTS/flotilla.err" < /dev/null
 RC=$?
 T1=$(date +%s.%N)
 kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null; SAMPLER=
@@ -96,7 +98,7 @@ STATUS=ok; { [ "$RC" -eq 0 ] && [ "$OK" -eq "$SESSIONS" ]; } || STATUS=FAILED
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); machine: $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB"
   echo "flotilla: $("$FLOTILLA" --version 2>&1 | head -1) (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null))"
-  echo "command: flotilla run -i $INV --forks $SESSIONS ${KH[*]} -- ${CMD[*]}"
+  echo "command: flotilla run -i $INV --forks $SESSIONS ${KH[*]} ${CMD[0]} '${CMD[*]:1}'"
   echo "status: $STATUS (exit $RC, $OK/$SESSIONS hosts printed their timestamp)"
   echo "wall: $WALL s; CPU: $(awk -v u="$USR" -v s="$SYS" 'BEGIN{printf "%.2f", u + s}') s (user $USR, sys $SYS)"
   echo "peak RSS (GNU time %M): $((MAXRSS / 1024)) MB ($MAXRSS KiB); target < 100 MB"

@@ -26,123 +26,28 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 LIB=$HERE/lib
-FLEET_SH=$HERE/sshd-fleet.sh
+ME=run.sh
+# shellcheck source=lib/common.sh
+. "$LIB/common.sh"
+
 NS=("$@"); [ ${#NS[@]} -gt 0 ] || NS=(50 200)
-FLOTILLA=${FLOTILLA:-$ROOT/.build/release/flotilla}
-BENCH_DIR=${BENCH_DIR:-/tmp/flotilla-bench}
-VENV=${BENCH_VENV:-$HERE/.venv}
-EXTRAS=${BENCH_EXTRAS:-1}
 CASES=${BENCH_CASES:-one,five}
-REPEAT=${BENCH_REPEAT:-1}
-QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
-QUIET_BELOW=${BENCH_QUIET_BELOW:-0.25}
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-RESULTS=${RESULTS:-$BENCH_DIR/results-$STAMP}
+RESULTS=${RESULTS:-$BENCH_DIR/results-$(date -u +%Y%m%dT%H%M%SZ)}
 FIVE=('date +%s.%N' 'uname -r' 'id -u' 'cat /etc/hostname' 'true')
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "run.sh: $*"; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || die "run as root (the fleet logs in as root)"
+require_root
 for n in "${NS[@]}"; do [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] || die "N must be a positive number, got '$n'"; done
 mkdir -p "$RESULTS"
-
-# --- tools ---------------------------------------------------------------------------------------------------------
-if [ ! -x /usr/bin/time ]; then
-  say "run.sh: installing GNU time (Debian package 'time')"
-  apt-get install -y -qq time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; } || die "cannot install GNU time"
-fi
-if [ ! -x "$VENV/bin/ansible" ] || [ ! -x "$VENV/bin/pyinfra" ] || ! "$VENV/bin/python" -c 'import pssh.clients.native' 2>/dev/null; then
-  say "run.sh: creating $VENV with parallel-ssh, pyinfra and ansible-core from PyPI"
-  python3 -m venv "$VENV" || die "python3 -m venv failed (apt-get install python3-venv)"
-  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-  "$VENV/bin/pip" install -q parallel-ssh pyinfra ansible-core || die "pip install failed"
-fi
-PY=$VENV/bin/python
-
-FLOTILLA_OK=0 FLOTILLA_MULTI=0 FLOTILLA_KH=0 FLOTILLA_NOTE=""
-if [ ! -x "$FLOTILLA" ] && [ "${BENCH_NO_BUILD:-0}" != 1 ] && [ "$FLOTILLA" = "$ROOT/.build/release/flotilla" ]; then
-  say "run.sh: building Flotilla (swift build -c release)"
-  (cd "$ROOT" && swift build -c release --product flotilla) >&2 || say "run.sh: the release build failed"
-fi
-if [ ! -x "$FLOTILLA" ]; then
-  FLOTILLA_NOTE="not built ($FLOTILLA missing)"
-elif ! "$FLOTILLA" run --help > "$RESULTS/flotilla-run-help.txt" 2>&1 || ! grep -q -- '--forks' "$RESULTS/flotilla-run-help.txt"; then
-  FLOTILLA_NOTE="not built: this flotilla has no 'run' subcommand with --forks yet"
-else
-  FLOTILLA_OK=1
+install_tools
+find_flotilla run --forks
+FLOTILLA_MULTI=0 FLOTILLA_KH=0
+if [ "$FLOTILLA_OK" = 1 ]; then
   grep -q -- '--command' "$RESULTS/flotilla-run-help.txt" && FLOTILLA_MULTI=1
   grep -q -- '--known-hosts' "$RESULTS/flotilla-run-help.txt" && FLOTILLA_KH=1
 fi
-[ "$FLOTILLA_OK" = 1 ] || say "run.sh: Flotilla: $FLOTILLA_NOTE -- skipping it"
+write_versions
+raise_nofile
 
-{
-  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-  echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/{print $2}') GiB, kernel $(uname -r)"
-  echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "sshd: $(/usr/sbin/sshd -V 2>&1 | head -1)"
-  echo "ssh: $(ssh -V 2>&1)"
-  echo "python: $("$PY" --version 2>&1)"
-  echo "pip: $("$VENV/bin/pip" list 2>/dev/null | grep -iE '^(parallel-ssh|ssh2-python|pyinfra|paramiko|ansible-core|gevent) ' | tr -s ' ' | paste -sd, -)"
-  echo "libssh2 in ssh2-python: $(ls "$VENV"/lib/python3*/site-packages/ssh2_python.libs/ 2>/dev/null | grep libssh2 | paste -sd, -)"
-  if [ "$FLOTILLA_OK" = 1 ]; then
-    echo "flotilla: $("$FLOTILLA" --version 2>&1 | head -1) (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null))"
-    echo "flotilla libssh2: $(dpkg-query -W -f '${Version}' libssh2-1 2>/dev/null)"
-  else
-    echo "flotilla: $FLOTILLA_NOTE"
-  fi
-} > "$RESULTS/versions.txt"
-cat "$RESULTS/versions.txt" >&2
-# Many concurrent connections: raise the open-file limit for the tools and the servers.
-ulimit -Hn 65536 2>/dev/null; ulimit -Sn "$(ulimit -Hn)" 2>/dev/null
-
-wanted() { # id -> is this tool selected?
-  local id=$1
-  if [ -n "${BENCH_ONLY:-}" ]; then [[ ",$BENCH_ONLY," == *",$id,"* ]]; return; fi
-  case "$id" in openssh-curve25519|ansible-curve25519|ansible-pipelining|openssh-mux) [ "$EXTRAS" = 1 ] ;; *) return 0 ;; esac
-}
-
-# Wait until the servers have finished with the previous tool's sessions (their per-connection children exit),
-# so that one tool's leftover server work is not billed to the next one's wall time.
-settle() {
-  local pids i=0
-  pids=$(cat "$FLEET"/sshd_*.pid 2>/dev/null | paste -sd, -)
-  [ -n "$pids" ] || return 0
-  while [ -n "$(ps -o pid= --ppid "$pids" 2>/dev/null)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-  sleep 0.5
-}
-
-# measure ID LABEL CASE -- COMMAND...: run COMMAND under treemon + GNU time, check its output, append a result line.
-measure() {
-  local id=$1 label=$2 case=$3; shift 4
-  local run base rc t0 t1 load busy
-  for ((run = 1; run <= REPEAT; run++)); do
-    base=$RESULTS/n$N-$case-$id-$run
-    settle
-    busy=$("$PY" "$LIB/bench.py" quiet "$QUIET_WAIT" "$QUIET_BELOW")
-    "$PY" "$LIB/bench.py" mark "$FLEET" > "$base.marks"
-    load=$(cut -d' ' -f1 /proc/loadavg)
-    printf '%s\n' "$*" > "$base.cmd"
-    say "  [$case] $label ..."
-    t0=$(date +%s.%N)
-    "$PY" "$LIB/treemon.py" --json "$base.mon" -- /usr/bin/time -o "$base.time" -f '%e %U %S %M' "$@" > "$base.out" 2> "$base.err" < /dev/null
-    rc=$?
-    t1=$(date +%s.%N)
-    settle   # the servers' per-connection processes must be reaped before their CPU can be read
-    "$PY" "$LIB/bench.py" record id="$id" label="$label" case="$case" n="$N" rc="$rc" t0="$t0" t1="$t1" \
-      out="$base.out,$base.err" mon="$base.mon" time="$base.time" fleet="$FLEET" marks="$base.marks" uname="$UNAME" \
-      load="$load" busy_before="$busy" date="$(date -u '+%Y-%m-%d %H:%M:%S UTC')" command="$*" >> "$RESULTS/results.jsonl"
-    tail -1 "$RESULTS/results.jsonl" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); print("    %s: wall %.2f s, CPU %.2f s, sshd CPU %.2f s, other %.1f s, peak %.0f MB (PSS), %d/%d ok, kex %s" % (r["status"].upper(), r["wall_s"], r["cpu_s"], r["server_cpu_s"], r["other_cpu_s"], r["peak_tree_pss_kb"]/1024, r["ok"], r["total"], ",".join(r["kex"]) or "?"))' >&2
-  done
-}
-
-skip() { # ID LABEL CASE NOTE
-  wanted "$1" || return 0
-  say "  [$3] $2: skipped: $4"
-  "$PY" "$LIB/bench.py" record id="$1" label="$2" case="$3" n="$N" skip="$4" >> "$RESULTS/results.jsonl"
-}
-
-UNAME=$(uname -r)
 cleanup() { [ -n "${FLEET:-}" ] && "$FLEET_SH" stop "$FLEET" >&2; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -154,20 +59,11 @@ for N in "${NS[@]}"; do
   mkdir -p "$FLEET/mux"
   SSH_OPTS="-F /dev/null -o BatchMode=yes -o UserKnownHostsFile=$FLEET/known_hosts -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -i $FLEET/id_ed25519"
   export BENCH_SSH_OPTS=$SSH_OPTS BENCH_MUX_DIR=$FLEET/mux
-  # Ansible: keys checked against the fleet's known_hosts; ControlMaster/ControlPersist left at Ansible's defaults
-  # (ANSIBLE_SSH_ARGS untouched; the control sockets go to the fleet dir); the interpreter given so that Ansible
-  # does not spend a discovery round trip per host.
-  export ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 ANSIBLE_NOCOLOR=1
-  export ANSIBLE_SSH_CONTROL_PATH_DIR=$FLEET/acp ANSIBLE_LOCAL_TEMP=$FLEET/ansible-tmp ANSIBLE_RETRY_FILES_ENABLED=False
-  ANSIBLE_KH="-o UserKnownHostsFile=$FLEET/known_hosts -o StrictHostKeyChecking=yes"
+  ansible_env
   FLOTILLA_ARGS=(-i "$FLEET/inventory.ini" --forks "$N")
   [ "$FLOTILLA_KH" = 1 ] && FLOTILLA_ARGS+=(--known-hosts "$FLEET/known_hosts")
 
-  # Warm-up (untimed): page cache for every tool's files, one login to the fleet.
-  ssh $SSH_OPTS -p "$(head -1 "$FLEET/ports.txt")" root@127.0.0.1 true >/dev/null 2>&1
-  "$VENV/bin/ansible" --version >/dev/null 2>&1; "$VENV/bin/pyinfra" --version >/dev/null 2>&1
-  "$PY" -c 'import pssh.clients.native, pyinfra.api, ansible.executor.task_queue_manager' >/dev/null 2>&1
-  [ "$FLOTILLA_OK" = 1 ] && "$FLOTILLA" --help >/dev/null 2>&1
+  warm_up
 
   if [[ ",$CASES," == *",one,"* ]]; then
     say "-- N=$N, one command"

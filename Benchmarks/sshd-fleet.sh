@@ -77,7 +77,7 @@ UsePAM no
 StrictModes no
 MaxStartups 2000
 MaxSessions 100
-LoginGraceTime 60
+LoginGraceTime 120
 PidFile $DIR/sshd_$i.pid
 $sethome
 LogLevel $level

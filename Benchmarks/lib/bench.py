@@ -203,7 +203,7 @@ def upgrade(row):
     if row.get("status") != "skipped" and "machine_busy_s" not in row and "server_cpu_s" in row:
         row["server_cpu_s"] = round(row["server_cpu_s"] / 2, 2)
         row["other_cpu_s"] = None
-    elif row.get("window_s", 0) > 86400:  # marked before the fix, recorded after it: no valid difference
+    elif row.get("window_s", 0) > 1000:  # marked before the fix (no start time), recorded after it: no valid difference
         row["server_cpu_s"] = row["other_cpu_s"] = None
     return row
 
@@ -267,6 +267,8 @@ def report(path):
     out.append("peak MB = peak of the summed PSS of the whole process tree (sampled every 50 ms); 1-proc MB = GNU time's")
     out.append("%M, the largest single process. conns = public-key logins the servers logged. CPU s = user+sys of the tool and")
     out.append("every process it started (GNU time), plus detached ones (ssh ControlPersist masters) reaped by treemon.")
+    out.append("sshd CPU = the servers' CPU for the run. other = CPU that unrelated processes used on the machine during the")
+    out.append("run: contention, which inflates that row's wall time ('-': not recorded).")
     return "\n".join(out)
 
 
