@@ -44,7 +44,8 @@ find_flotilla() {
   fi
   if [ ! -x "$FLOTILLA" ]; then
     FLOTILLA_NOTE="not built ($FLOTILLA missing)"
-  elif ! "$FLOTILLA" "$sub" --help > "$help" 2>&1 || ! grep -q -- "$flag" "$help"; then
+  elif ! "$FLOTILLA" "$sub" --help > "$help" 2>&1 || ! grep -q "^USAGE: flotilla $sub" "$help" || ! grep -q -- "$flag" "$help"; then
+    # (an unknown subcommand makes ArgumentParser print the top-level help with status 0: hence the USAGE check)
     FLOTILLA_NOTE="not built: this flotilla has no '$sub' subcommand (with $flag) yet"
   else
     FLOTILLA_OK=1
