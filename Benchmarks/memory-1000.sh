@@ -84,12 +84,16 @@ LISTENERS=$(cat "$FLEET"/sshd_*.pid | paste -sd, -)
 SAMPLER=$!
 
 say "memory-1000.sh: flotilla run --forks $SESSIONS on $SESSIONS hosts ($SERVERS servers), each session open ${HOLD}s"
+"$PY" "$LIB/bench.py" mark "$FLEET" > "$RESULTS/marks.json"
 T0=$(date +%s.%N)
 "$PY" "$LIB/treemon.py" --json "$RESULTS/flotilla.mon" -- /usr/bin/time -o "$RESULTS/flotilla.time" -f '%e %U %S %M' \
   "$FLOTILLA" run -i "$INV" --forks "$SESSIONS" "${KH[@]}" "${CMD[@]}" > "$RESULTS/flotilla.out" 2> "$RESULTS/flotilla.err" < /dev/null
 RC=$?
 T1=$(date +%s.%N)
 kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null; SAMPLER=
+# Wait for the servers to reap their per-connection processes, then read what they spent.
+for _ in $(seq 100); do [ -z "$(ps -o pid= --ppid "$LISTENERS" 2>/dev/null)" ] && break; sleep 0.1; done
+SERVER=$("$PY" "$LIB/bench.py" logs "$FLEET" "$RESULTS/marks.json")
 
 read -r WALL USR SYS MAXRSS < <(tail -1 "$RESULTS/flotilla.time")
 OK=$("$PY" "$LIB/bench.py" count "$RESULTS/flotilla.out,$RESULTS/flotilla.err" "$T0" "$T1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["timestamps"])')
@@ -102,6 +106,8 @@ STATUS=ok; { [ "$RC" -eq 0 ] && [ "$OK" -eq "$SESSIONS" ]; } || STATUS=FAILED
   echo "status: $STATUS (exit $RC, $OK/$SESSIONS hosts printed their timestamp)"
   echo "wall: $WALL s; CPU: $(awk -v u="$USR" -v s="$SYS" 'BEGIN{printf "%.2f", u + s}') s (user $USR, sys $SYS)"
   echo "peak RSS (GNU time %M): $((MAXRSS / 1024)) MB ($MAXRSS KiB); target < 100 MB"
+  echo "peak PSS (treemon): $("$PY" -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["peak_tree_pss_kb"] / 1024))' "$RESULTS/flotilla.mon") MB"
   echo "servers' peak concurrent connections: $PEAKCONN of $SESSIONS"
+  echo "servers: $("$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); print("%d logins, %.1f s of sshd CPU, %.1f s of the machine busy during the run" % (d["accepted"], d["server_cpu_s"], d["busy_s"]))' "$SERVER")"
 } | tee "$RESULTS/summary.txt"
 [ "$STATUS" = ok ]

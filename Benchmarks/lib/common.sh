@@ -132,10 +132,12 @@ skip() { # ID LABEL CASE NOTE
   "$PY" "$LIB/bench.py" record id="$1" label="$2" case="$3" n="$N" skip="$4" >> "$RESULTS/results.jsonl"
 }
 
-# Warm-up (untimed): page cache for every tool's files, one login to the fleet.
+# Warm-up (untimed): page cache for every tool's files, and one login to every server, so that whichever tool runs
+# first does not meet servers that have never served a connection (its figures differed from a second run's).
 warm_up() {
-  ssh -F /dev/null -o BatchMode=yes -o UserKnownHostsFile="$FLEET/known_hosts" -o StrictHostKeyChecking=yes \
-    -i "$FLEET/id_ed25519" -p "$(head -1 "$FLEET/ports.txt")" root@127.0.0.1 true >/dev/null 2>&1
+  xargs -a "$FLEET/ports.txt" -P "$(wc -l < "$FLEET/ports.txt")" -I{} ssh -F /dev/null -o BatchMode=yes \
+    -o UserKnownHostsFile="$FLEET/known_hosts" -o StrictHostKeyChecking=yes -o KexAlgorithms=curve25519-sha256 \
+    -i "$FLEET/id_ed25519" -p {} root@127.0.0.1 true >/dev/null 2>&1
   "$VENV/bin/ansible" --version >/dev/null 2>&1; "$VENV/bin/pyinfra" --version >/dev/null 2>&1
   "$PY" -c 'import pssh.clients.native, pyinfra.api, ansible.executor.task_queue_manager' >/dev/null 2>&1
   [ "$FLOTILLA_OK" = 1 ] && "$FLOTILLA" --help >/dev/null 2>&1
