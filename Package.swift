@@ -72,6 +72,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "flotilla", dependencies: ["FlotillaCLI"], swiftSettings: strict),
+        // Benchmarks (not tests): `swift run -c release plan-benchmark`.
+        .executableTarget(name: "plan-benchmark", dependencies: ["Plan", "Facts"], path: "Benchmarks/PlanBenchmark", swiftSettings: strict),
         // Test support: real sshd servers on loopback, fixture loading.
         .target(name: "FlotillaTesting", dependencies: ["FlotillaCore"], swiftSettings: strict),
 
@@ -90,7 +92,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "PlanTests", dependencies: ["Plan", "Facts", "Inventory", "FlotillaTesting"], swiftSettings: strict),
-        .testTarget(name: "DriftTests", dependencies: ["Drift", "Facts", "FlotillaTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "DriftTests",
+            dependencies: ["Drift", "Facts", "FlotillaTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Plan", "Facts", "Drift", "FlotillaTesting"], swiftSettings: strict),
         // Runs the built `flotilla` binary (scripts/test.sh builds it first) against real sshd servers.
         .testTarget(name: "CLITests", dependencies: ["FlotillaTesting"], swiftSettings: strict),

@@ -21,6 +21,9 @@ public struct FactsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     public var json = false
 
+    @Option(name: .customLong("save-raw"), help: ArgumentHelp("Also save each host's raw fact-script output as DIR/HOST.txt (for bug reports and test fixtures).", valueName: "dir"))
+    public var saveRaw: String?
+
     public init() {}
 
     public func run() async throws {
@@ -41,9 +44,19 @@ public struct FactsCommand: AsyncParsableCommand {
         }
         let transport = fleet.transport()
         let forks = fleet.forks
+        let rawDirectory = saveRaw
         let results = try await cancellableOnInterrupt {
             await Fleet.run(targets, transport: transport, forks: forks) { connection in
-                try await FactGathering.gather(request, on: connection, become: connection.target.become)
+                guard let rawDirectory else {
+                    return try await FactGathering.gather(request, on: connection, become: connection.target.become)
+                }
+                let result = try await connection.run(FactScript.command(for: request, become: connection.target.become))
+                let path = rawDirectory + "/" + connection.target.name + ".txt"
+                try await offload {
+                    try FileManager.default.createDirectory(atPath: rawDirectory, withIntermediateDirectories: true)
+                    try Data(result.stdout).write(to: URL(fileURLWithPath: path))
+                }
+                return try FactParser.parse(stdout: result.stdoutText)
             }
         }
         var gathered: [(name: String, facts: HostFacts)] = []

@@ -6,7 +6,9 @@ public struct Flotilla: AsyncParsableCommand {
         commandName: "flotilla",
         abstract: "Fleet time-sync provisioning over SSH: plan, roll out and audit chrony across a fleet.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, PlanCommand.self, FactsCommand.self, InventoryCommand.self]
+        subcommands: [
+            PlanCommand.self, AuditCommand.self, RunCommand.self, FactsCommand.self, InventoryCommand.self, LabCommand.self,
+        ]
     )
 
     public init() {}

@@ -95,6 +95,27 @@ import FlotillaTesting
         }
     }
 
+    @Test func theOpenSSHClientConfigFillsWhatTheInventoryLeavesUnset() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        let dir = server.directory
+        try """
+            Host db-*
+                HostName 127.0.0.1
+                Port \(server.port)
+                User root
+                IdentityFile \(server.userKeyPath)
+                IdentitiesOnly yes
+                UserKnownHostsFile \(server.knownHostsPath)
+                StrictHostKeyChecking yes
+            """.write(toFile: dir + "/ssh_config", atomically: true, encoding: .utf8)
+        try "[db]\ndb-primary\n".write(toFile: dir + "/db.ini", atomically: true, encoding: .utf8)
+        let result = try await FlotillaBinary.run(["run", "-i", dir + "/db.ini", "-F", dir + "/ssh_config", "--", "echo reached"])
+        #expect(result.status == 0, "\(result.text)")
+        #expect(result.text.contains("db-primary | ok | exit 0"))
+        #expect(result.text.contains("reached"))
+    }
+
     @Test func aBrokenInventoryNamesFileAndLine() async throws {
         let path = NSTemporaryDirectory() + "flotilla-broken-\(UUID().uuidString).ini"
         try "[web]\nweb1\n[web\nweb2\n".write(toFile: path, atomically: true, encoding: .utf8)

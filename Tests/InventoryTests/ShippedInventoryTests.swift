@@ -24,7 +24,7 @@ import Testing
         let master = try inventory.connectionVars(for: "ntp01.vpc.internal")
         #expect(master.address == "10.20.0.10")
         #expect(master.become == true)
-        #expect(try inventory.variables(for: "app15.vpc.internal")["chrony_servers"] == ["ntp01.vpc.internal"])
+        #expect(try inventory.variables(for: "app15.vpc.internal")["timemaster_address"] == "10.20.0.10")
     }
 
     @Test func vpcYamlIsTheSameFleetAsVpcIni() throws {

@@ -5,9 +5,10 @@ import Testing
 
 @Suite struct StepTests {
     @Test func everyStepHasItsExactCommands() {
-        #expect(Step.systemctl(verb: .daemonReload, unit: nil).commands.map { $0.wireForm().line } == ["systemctl daemon-reload"])
-        #expect(Step.systemctl(verb: .mask, unit: "systemd-timesyncd.service").commands.map { $0.wireForm().line } == ["systemctl mask -- systemd-timesyncd.service"])
-        #expect(Step.makeDirectory(path: "/etc/systemd/system/chrony.service.d", mode: "0755").commands.map { $0.wireForm().line } == ["mkdir -p -m 0755 -- /etc/systemd/system/chrony.service.d"])
+        // Every step carries a timeout, so the command runs under coreutils timeout on the host.
+        #expect(Step.systemctl(verb: .daemonReload, unit: nil).commands.map { $0.wireForm().line } == ["timeout -k 2s 120s sh -c 'systemctl daemon-reload'"])
+        #expect(Step.systemctl(verb: .mask, unit: "systemd-timesyncd.service").commands.map { $0.wireForm().line } == ["timeout -k 2s 120s sh -c 'systemctl mask -- systemd-timesyncd.service'"])
+        #expect(Step.makeDirectory(path: "/etc/systemd/system/chrony.service.d", mode: "0755").commands.map { $0.wireForm().line } == ["timeout -k 2s 30s sh -c 'mkdir -p -m 0755 -- /etc/systemd/system/chrony.service.d'"])
         let write = Step.writeFile(path: "/etc/chrony/chrony.conf", content: "x\n", mode: "0644", owner: "root", group: "root", backup: true).commands
         #expect(write.count == 2)
         #expect(write[1].stdin == Array("x\n".utf8))

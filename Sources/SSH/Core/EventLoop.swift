@@ -62,12 +62,11 @@ final class EventLoop: @unchecked Sendable {
         assert(inLoop)
         let oneShot = events | EPOLLONESHOT.rawValue | EPOLLRDHUP.rawValue
         var event = flotilla_epoll_event(oneShot, UInt64(UInt32(bitPattern: fd)))
-        if handlers.updateValue(handler, forKey: fd) == nil {
-            if epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) != 0, errno == EEXIST {
-                epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event)
-            }
-        } else {
-            epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event)
+        handlers[fd] = handler
+        // MOD first (the usual re-arm); ADD when the kernel no longer knows the descriptor (first use, or a
+        // number reused after a close, which removes it from epoll by itself).
+        if epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event) != 0, errno == ENOENT {
+            epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
         }
     }
 

@@ -35,9 +35,12 @@ public final class SSHSession: Connection, @unchecked Sendable {
     deinit {
         // A session dropped without close(): release libssh2 and the socket on the loop thread.
         guard !closed, raw != nil || fd >= 0 else { return }
-        let raw = UncheckedBox(raw), fd = fd
+        let raw = UncheckedBox(raw), fd = fd, loop = loop
         loop.execute {
-            if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+            if fd >= 0 {
+                loop.unwatch(fd)
+                shutdown(fd, Int32(SHUT_RDWR))
+            }
             if let session = raw.value { libssh2_session_free(session) }
             if fd >= 0 { Glibc.close(fd) }
         }
@@ -151,7 +154,7 @@ public final class SSHSession: Connection, @unchecked Sendable {
             if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= EPOLLOUT.rawValue }
             if events == 0 { events = EPOLLIN.rawValue }
         }
-        loop.watch(fd, events: events) { [self] _ in drive() }
+        loop.watch(fd, events: events) { [weak self] _ in self?.drive() }
     }
 
     /// The connection is unusable: fail everything and free libssh2's state.

@@ -1,1 +1,0 @@
-// The Drift module. See Package.swift for what it holds.

@@ -1,0 +1,198 @@
+public import ArgumentParser
+import Drift
+import Foundation
+import FlotillaCore
+import Inventory
+import Plan
+
+/// `flotilla audit`: the fleet's clocks, how far off, within what bound, which hosts are wrong and why.
+public struct AuditCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Audit clock sync across the fleet: offsets with error bounds, a cross-check, daemons, verdicts.",
+        discussion: """
+            Per host, over one connection: the time daemons' packages and units, `chronyc -c tracking` and \
+            `chronyc -c sources` (one round trip), then a cross-check of the host's clock against this one \
+            (several `date +%s.%N` samples, the one with the smallest round trip kept). Expected sources come \
+            from the PLAYBOOK (sync-gate source, else its servers) or the inventory's chrony_servers.
+
+            Verdicts: ok; warn (|offset| above --max-offset, a competing daemon enabled, a removed daemon back, \
+            an unexpected source); critical (|offset| above --critical, not synchronised, chrony stopped or \
+            masked, a competing daemon active, chrony claiming sync while the cross-check disagrees beyond both \
+            bounds); unknown (unreachable, chrony absent).
+
+            Every audit is recorded in the SQLite database ($FLOTILLA_DB, else /var/lib/flotilla/flotilla.sqlite \
+            for root); `--history [--since 24h] [HOST]` shows how offsets moved.
+
+            Exit status: 0 all hosts ok, 2 any host not ok, 1 on Flotilla's own errors.
+            """)
+
+    @Option(name: [.customShort("i"), .long], help: ArgumentHelp("Inventory file or directory (repeatable).", valueName: "file"))
+    public var inventory: [String] = []
+
+    @Option(help: ArgumentHelp("Host pattern as Ansible's --limit.", valueName: "pattern"))
+    public var limit: String?
+
+    @OptionGroup public var fleet: FleetOptions
+
+    @Argument(help: ArgumentHelp("The playbook the fleet should follow (expected sources, removed daemons); with --history: a host name.", valueName: "playbook|host"))
+    public var playbook: String?
+
+    @Option(name: .customLong("max-offset"), help: ArgumentHelp("Warn above this |offset| (default 50ms).", valueName: "duration"))
+    public var maxOffset: String = "50ms"
+
+    @Option(help: ArgumentHelp("Critical above this |offset| (default 1s).", valueName: "duration"))
+    public var critical: String = "1s"
+
+    @Flag(help: "Print the report as JSON (same as --format json).")
+    public var json = false
+
+    @Option(help: ArgumentHelp("table, json or prometheus (text exposition for a textfile collector).", valueName: "format"))
+    public var format: AuditFormat?
+
+    @Option(help: ArgumentHelp("Also write a self-contained HTML page with a chart of every host's offset.", valueName: "file"))
+    public var html: String?
+
+    @Option(help: ArgumentHelp("Cross-check samples per host (0: no cross-check).", valueName: "n"))
+    public var samples: Int = 5
+
+    @Flag(help: "Show the recorded audits instead of auditing.")
+    public var history = false
+
+    @Option(help: ArgumentHelp("With --history: how far back (default 24h).", valueName: "duration"))
+    public var since: String = "24h"
+
+    public init() {}
+
+    var outputFormat: AuditFormat { format ?? (json ? .json : .table) }
+
+    public func validate() throws {
+        if json, let format, format != .json { throw ValidationError("--json and --format \(format.rawValue) contradict each other.") }
+        if history {
+            if DurationText.parse(since) == nil { throw ValidationError("--since: '\(since)' is not a duration (try 24h or 7d).") }
+            if outputFormat == .prometheus { throw ValidationError("--history prints a table or JSON, not Prometheus metrics.") }
+            return
+        }
+        if inventory.isEmpty { throw ValidationError("Give an inventory with -i FILE (a file or a directory).") }
+        guard let warn = DurationText.parse(maxOffset), warn > .zero else {
+            throw ValidationError("--max-offset: '\(maxOffset)' is not a positive duration (try 50ms).")
+        }
+        guard let crit = DurationText.parse(critical), crit > .zero else {
+            throw ValidationError("--critical: '\(critical)' is not a positive duration (try 1s).")
+        }
+        if crit < warn { throw ValidationError("--critical (\(critical)) must be at least --max-offset (\(maxOffset)).") }
+        if samples < 0 || samples > 100 { throw ValidationError("--samples must be 0 to 100.") }
+    }
+
+    public func run() async throws {
+        let console = Console.shared
+        do {
+            if history {
+                try await showHistory(console)
+            } else {
+                let code = try await audit(console)
+                await console.flush()
+                if code != 0 { throw ExitCode(code) }
+            }
+        } catch let exit as ExitCode {
+            await console.flush()
+            throw exit
+        } catch is CancellationError {
+            console.err("audit interrupted\n")
+            await console.flush()
+            throw ExitCode.failure
+        } catch {
+            console.err("\(error)\n")
+            await console.flush()
+            throw ExitCode.failure
+        }
+    }
+
+    func audit(_ console: Console) async throws -> Int32 {
+        var options = InventoryOptions()
+        options.inventory = inventory
+        options.limit = limit
+        let loaded = try await loadTargets(options, fleet)
+        let expectations: AuditExpectations
+        if let playbook {
+            let book = try await offload { try Playbook.load(path: playbook) }
+            expectations = try AuditExpectations.from(playbook: book, inventory: loaded.inventory, hosts: loaded.hosts)
+        } else {
+            expectations = try AuditExpectations.from(inventory: loaded.inventory, hosts: loaded.hosts)
+        }
+        let policy = try AuditPolicy(
+            maxOffset: DurationText.parse(maxOffset)!.seconds, critical: DurationText.parse(critical)!.seconds)
+        let targets = loaded.targets.map {
+            FleetAudit.Target(connection: $0, expectedSources: expectations.sources[$0.name] ?? [], daemons: expectations.daemons[$0.name])
+        }
+        let transport = fleet.transport()
+        let total = targets.count, forks = fleet.forks, samples = samples
+        let done = Counter()
+        console.progress("[0/\(total)] auditing")
+        let report = try await cancellableOnInterrupt {
+            await FleetAudit.run(targets, transport: transport, forks: forks, policy: policy, samples: samples) { _, _ in
+                console.progress("[\(done.increment())/\(total)] auditing")
+            }
+        }
+        console.progress(nil)
+        switch outputFormat {
+        case .table: console.out(AuditTableStyle.colour(TableRenderer.render(report), style: Style(terminal: console.stdoutIsTerminal)))
+        case .json: console.out(try JSONRenderer.render(report))
+        case .prometheus: console.out(PrometheusRenderer.render(report))
+        }
+        var failed = false
+        if let html {
+            let page = HTMLRenderer.render(report)
+            do {
+                try await offload { try page.write(toFile: html, atomically: true, encoding: .utf8) }
+                console.err("HTML report written to \(html)\n")
+            } catch {
+                console.err("cannot write \(html): \(error.localizedDescription)\n")
+                failed = true
+            }
+        }
+        let database = FlotillaPaths.database
+        do {
+            _ = try await offload { try AuditHistory(path: database).record(report) }
+        } catch {
+            console.err("the audit was not recorded: \(error)\n")
+            failed = true
+        }
+        return failed ? 1 : report.exitCode
+    }
+
+    func showHistory(_ console: Console) async throws {
+        let database = FlotillaPaths.database
+        let window = DurationText.parse(since)!.seconds
+        let from = Date().timeIntervalSince1970 - window
+        let host = playbook
+        let entries = try await offload { try AuditHistory(path: database).entries(since: from, host: host) }
+        switch outputFormat {
+        case .json: console.out(try JSONRenderer.render(entries))
+        default: console.out(HistoryRenderer.render(entries))
+        }
+        await console.flush()
+    }
+}
+
+/// `--format`.
+public enum AuditFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case table, json, prometheus
+}
+
+/// Colours the verdict words of the table on a terminal.
+enum AuditTableStyle {
+    static func colour(_ table: String, style: Style) -> String {
+        guard style.enabled else { return table }
+        return table.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            var l = String(line)
+            for (word, paint) in [("critical", style.red), ("warn", style.yellow), ("unknown", style.dim), ("ok", style.green)] {
+                if let r = l.range(of: "  \(word)  ") ?? (l.hasPrefix("    \(word):") ? l.range(of: word) : nil) {
+                    l.replaceSubrange(r, with: l[r].replacingOccurrences(of: word, with: paint(word)))
+                    break
+                }
+            }
+            return l
+        }.joined(separator: "\n")
+    }
+}

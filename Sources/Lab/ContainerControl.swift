@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starting and stopping one host's systemd-nspawn container.
+enum ContainerControl {
+    /// Boots the container detached (its own session; output in the host's log). Never CAP_SYS_TIME.
+    static func start(host: HostRecord, log: String) throws -> LabProcess {
+        try DetachedSpawn.start([
+            "systemd-nspawn", "-D", host.root, "-M", host.name, "--boot", "--register=no", "--keep-unit",
+            "--network-namespace-path=/run/netns/\(host.netns)", "--console=passive",
+            "--drop-capability=CAP_SYS_TIME", "--link-journal=no", "--resolv-conf=off", "--timezone=off",
+        ], log: log, role: "nspawn \(host.name)")
+    }
+
+    /// Stops the container: SIGTERM to nspawn (an orderly poweroff of the container), then after `grace`
+    /// seconds SIGKILL to nspawn and to the container's init, which ends every process of its PID namespace.
+    static func stop(_ process: LabProcess, grace: Double = 15) async {
+        guard process.isAlive else { return }
+        let inits = children(of: process.pid)
+        process.signal(SIGTERM)
+        let deadline = NamespaceThread.now() + grace
+        while process.isAlive && NamespaceThread.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        guard process.isAlive else { return }
+        for child in inits { child.signal(SIGKILL) }
+        process.signal(SIGKILL)
+        let hardDeadline = NamespaceThread.now() + 5
+        while (process.isAlive || inits.contains(where: \.isAlive)) && NamespaceThread.now() < hardDeadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// The direct children of `pid` (the container's init is nspawn's child).
+    static func children(of pid: Int32) -> [LabProcess] {
+        SmallFile.list("/proc").compactMap { Int32($0) }.compactMap { child in
+            guard let stat = ProcStat(pid: child), stat.ppid == pid else { return nil }
+            return LabProcess(pid: child, startTime: stat.startTime, role: "container init")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+/// A fault to inject into one lab host.
+public enum LabFault: Sendable, Hashable {
+    /// The host's upstream (169.254.169.123) answers with a clock off by this many seconds; 0 removes it.
+    case skew(Double)
+    /// Stop the container (its disk stays).
+    case down
+    /// Start a stopped container.
+    case up
+    /// Cut the host's link to the lab network.
+    case partition
+    /// Restore the link and remove a skew.
+    case heal
+    /// Hold /var/lib/dpkg/lock-frontend and /var/lib/dpkg/lock for this many seconds, as unattended-upgrades does.
+    case dpkgLock(seconds: Double)
+
+    /// Parses the CLI words: `skew SECONDS`, `down`, `up`, `partition`, `heal`, `dpkg-lock SECONDS`.
+    public init(words: [String], host: String) throws {
+        func number(_ what: String) throws -> Double {
+            guard words.count == 2, let v = Double(words[1]), v.isFinite else {
+                throw LabError.badFault(host: host, reason: "`\(what)` needs one number of seconds")
+            }
+            return v
+        }
+        switch words.first {
+        case "skew": self = .skew(try number("skew"))
+        case "dpkg-lock":
+            let s = try number("dpkg-lock")
+            guard s > 0 else { throw LabError.badFault(host: host, reason: "dpkg-lock needs a positive number of seconds") }
+            self = .dpkgLock(seconds: s)
+        case "down" where words.count == 1: self = .down
+        case "up" where words.count == 1: self = .up
+        case "partition" where words.count == 1: self = .partition
+        case "heal" where words.count == 1: self = .heal
+        default:
+            throw LabError.badFault(
+                host: host,
+                reason: "unknown fault `\(words.joined(separator: " "))` (skew SECONDS, down, up, partition, heal, dpkg-lock SECONDS)")
+        }
+    }
+}

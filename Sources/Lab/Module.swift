@@ -1,1 +1,0 @@
-// The Lab module. See Package.swift for what it holds.

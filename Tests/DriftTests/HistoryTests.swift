@@ -1,0 +1,53 @@
+import Drift
+import Foundation
+import Testing
+
+@Suite struct HistoryTests {
+    static func temporaryPath() -> String {
+        NSTemporaryDirectory() + "flotilla-history-\(UUID().uuidString)/flotilla.sqlite"
+    }
+
+    @Test func auditsRoundTripAndFilterByHostAndTime() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let history = try AuditHistory(path: path)
+        let early = AuditReport(startedAt: 1000, duration: 1, policy: Fixture.policy, hosts: [
+            try Fixture.audit("synced", host: "node01"), try Fixture.audit("skew-slow", host: "node02"),
+        ])
+        let late = AuditReport(startedAt: 2000, duration: 1, policy: Fixture.policy, hosts: [
+            try Fixture.audit("synced", host: "node01"), try Fixture.audit("no-sources", host: "node02"),
+        ])
+        let first = try history.record(early)
+        let second = try history.record(late)
+        #expect(second > first)
+
+        // Reopening runs the migrator again: nothing to do, nothing lost.
+        let reopened = try AuditHistory(path: path)
+        let all = try reopened.entries(since: 0)
+        #expect(all.count == 4)
+        let node02 = try reopened.entries(since: 0, host: "node02")
+        #expect(node02.map(\.time) == [1000, 2000])
+        #expect(node02.map(\.verdict) == [.warn, .critical])
+        #expect(node02[0].offset == -0.300032765)
+        #expect(node02[0].errorBound == early.hosts.first { $0.host == "node02" }!.errorBound)
+        #expect(node02[1].offset == nil)
+        #expect(node02[1].findings.first?.hasPrefix("not synchronised") == true)
+        #expect(try reopened.entries(since: 1500).count == 2)
+        #expect(try reopened.report(id: first) == early)
+
+        let text = HistoryRenderer.render(node02)
+        #expect(text.hasPrefix("node02\n"))
+        #expect(text.contains("-300.0 ms"))
+        #expect(text.contains("critical"))
+    }
+
+    @Test func migrationsAreNamedSoTheJournalCanShareTheFile() {
+        #expect(!AuditHistory.migrationNames.isEmpty)
+        #expect(AuditHistory.migrationNames.allSatisfy { $0.hasPrefix("audit-") })
+    }
+
+    @Test func unwritableLocationIsAnErrorNamingThePath() {
+        let error = #expect(throws: DriftError.self) { try AuditHistory(path: "/proc/flotilla/flotilla.sqlite") }
+        #expect(error?.description.hasPrefix("audit history /proc/flotilla/flotilla.sqlite:") == true)
+    }
+}

@@ -1,0 +1,35 @@
+import Facts
+import Plan
+import Testing
+
+/// Plans from fact-script output captured on real lab hosts (`flotilla facts --save-raw`), not composed.
+@Suite struct LabCapturedPlanTests {
+    private func plan(_ fixture: String) throws -> HostPlan {
+        let playbook = try Repo.playbook("chrony.yml")
+        return try Planner.plan(playbook.plays[0], host: "node", vars: labVars, facts: try Repo.facts(fixture))
+    }
+
+    @Test func aHostConvergedByApplyPlansNothing() throws {
+        let plan = try plan("lab-debian12-converged")
+        #expect(plan.isConverged, "\(plan.resources)")
+    }
+
+    @Test func timesyncdHostIsMaskedAndGetsChrony() throws {
+        let plan = try plan("lab-debian12-timesyncd")
+        #expect(plan.resources.contains("~ unit[systemd-timesyncd.service]"))
+        #expect(plan.resources.contains("+ package[chrony]"))
+    }
+
+    @Test func maskedChronyIsUnmaskedNotReinstalled() throws {
+        let plan = try plan("lab-debian12-chrony-masked")
+        #expect(!plan.resources.contains("+ package[chrony]"))
+        #expect(plan.change("unit[chrony.service]") != nil, "\(plan.resources)")
+    }
+
+    @Test func deadChronyInAContainerGetsTheDropInAndMinusX() throws {
+        let plan = try plan("lab-debian12-chrony-dead")
+        #expect(plan.resources.contains("+ file[/etc/systemd/system/chrony.service.d/flotilla-no-cap-sys-time.conf]"))
+        #expect(plan.written("/etc/default/chrony")?.contains("-x") == true)
+        #expect(!plan.resources.contains("+ package[chrony]"))
+    }
+}
