@@ -8,8 +8,8 @@
 # unknown; Ansible: the command fails), which still exercises the whole path: connect, verify the host key,
 # authenticate, run the commands, collect and judge the answers. Target (issue 5): 200 hosts in under 2 s, at least
 # 10 times faster than Ansible.
-#   flotilla audit -i DIR/inventory.ini                       exit 0 or 2 (2 = some host not ok) accepted; every
-#                                                             host must be named in its report
+#   flotilla audit -i DIR/inventory.ini --forks N             exit 0 or 2 (2 = some host not ok) accepted; every
+#                                                             host must be named in its report; FLOTILLA_DB in DIR
 #   ansible all -m shell -a 'chronyc -c tracking; chronyc -c sources'     one task: every host must return an rc
 #   ansible-playbook lib/audit.yml (two command tasks, failed_when: false) every host must end ok=2 (BENCH_EXTRAS=0
 #                                                                          leaves it out)
@@ -46,8 +46,9 @@ CHRONY='chronyc -c tracking; chronyc -c sources'
 if [ "$FLOTILLA_OK" = 1 ]; then
   KH=(); grep -q -- '--known-hosts' "$RESULTS/flotilla-audit-help.txt" && KH=(--known-hosts "$FLEET/known_hosts")
   FORKS=(); grep -q -- '--forks' "$RESULTS/flotilla-audit-help.txt" && FORKS=(--forks "$N")
+  # Each audit is recorded in SQLite ($FLOTILLA_DB): kept in the fleet dir, not in /var/lib/flotilla.
   wanted flotilla && OK_KIND=names OK_EXIT=0,2 measure flotilla "flotilla audit" audit -- \
-    "$FLOTILLA" audit -i "$FLEET/inventory.ini" "${FORKS[@]}" "${KH[@]}"
+    env FLOTILLA_DB="$FLEET/flotilla.sqlite" "$FLOTILLA" audit -i "$FLEET/inventory.ini" "${FORKS[@]}" "${KH[@]}"
 else
   skip flotilla "flotilla audit" audit "$FLOTILLA_NOTE"
 fi
