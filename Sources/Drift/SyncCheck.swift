@@ -11,6 +11,10 @@ public struct SyncCheck: Sendable, Hashable {
     public var maxOffset: Double?
     /// Limit for the whole check on the host (chronyc retries for a few seconds when no daemon answers).
     public var timeout: Duration
+    /// When set, the error bound (|offset| + root dispersion + root delay / 2) must be within it too: right
+    /// after chrony starts, its first samples leave a bound of seconds although the offset looks tiny, and
+    /// the audit would not vouch for such a host (its critical threshold is 1 s by default).
+    public var maxErrorBound: Double? = nil
 
     public init(expectedSources: [String] = [], become: Become? = nil, maxOffset: Double? = nil, timeout: Duration = .seconds(20)) {
         self.expectedSources = expectedSources
@@ -155,6 +159,9 @@ echo '@@flotilla:end'
         }
         if let maxOffset, let offset = status.clockOffset, abs(offset) > maxOffset {
             return "offset \(SecondsText.format(offset)) is beyond ±\(SecondsText.format(maxOffset, signed: false))"
+        }
+        if let maxErrorBound, let bound = status.errorBound, bound > maxErrorBound {
+            return "error bound ±\(SecondsText.format(bound, signed: false)) is still beyond ±\(SecondsText.format(maxErrorBound, signed: false)) (too few samples yet)"
         }
         return nil
     }

@@ -14,7 +14,9 @@ public struct DriftSyncWaiter: SyncWaiter {
         let timeout = Double(max(1, gate.tries)) * interval
         // The gate's maximum offset when given, else its maximum remaining correction (0: not checked).
         let bound = gate.maxOffset ?? (gate.maxCorrection > 0 ? gate.maxCorrection : nil)
-        let check = SyncCheck(expectedSources: source.map { [$0] } ?? [], become: become, maxOffset: bound)
+        var check = SyncCheck(expectedSources: source.map { [$0] } ?? [], become: become, maxOffset: bound)
+        // The gate vouches for what the audit will: the error bound within the audit's default critical 1 s.
+        check.maxErrorBound = 1.0
         let wait = try await check.waitForSync(
             on: connection, timeout: .milliseconds(Int64(timeout * 1000)), interval: .milliseconds(Int64(interval * 1000)))
         let status = wait.status
