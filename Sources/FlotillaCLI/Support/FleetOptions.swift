@@ -85,7 +85,8 @@ public struct TargetResolver: Sendable {
     public func target(for host: InventoryHost, in inventory: Inventory) throws -> ConnectionTarget {
         let vars = try inventory.connectionVars(for: host)
         let ssh = config.resolve(host: vars.address ?? host.name, user: vars.user)
-        let currentUser = ProcessInfo.processInfo.environment["USER"] ?? (getuid() == 0 ? "root" : "root")
+        // As ssh does: the local user's name when nothing else names one.
+        let currentUser = ProcessInfo.processInfo.environment["USER"] ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
         var identities: [String] = []
         if let key = vars.keyFile { identities.append(key) }
         identities += ssh.identityFiles
