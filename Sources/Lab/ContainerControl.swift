@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,6 +38,19 @@ enum ContainerControl {
         SmallFile.list("/proc").compactMap { Int32($0) }.compactMap { child in
             guard let stat = ProcStat(pid: child), stat.ppid == pid else { return nil }
             return LabProcess(pid: child, startTime: stat.startTime, role: "container init")
+        }
+    }
+
+    /// Waits until the container's boot lets users other than root log in: `/run/nologin` (seen through
+    /// `/proc/INIT/root`, the container's own mount namespace) is gone. Returns at once when the container's
+    /// init cannot be found (nothing to wait for that this check could see).
+    static func waitForUserLogins(_ container: LabProcess, timeout: Double) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        while ContinuousClock.now < deadline {
+            let children = (try? String(contentsOfFile: "/proc/\(container.pid)/task/\(container.pid)/children", encoding: .utf8)) ?? ""
+            guard let initPID = children.split(separator: " ").first.flatMap({ Int32($0) }) else { return }
+            if !FileManager.default.fileExists(atPath: "/proc/\(initPID)/root/run/nologin") { return }
+            try await Task.sleep(for: .milliseconds(100))
         }
     }
 }

@@ -138,8 +138,10 @@ extension Lab {
         try SmallFile.write(paths.inventoryFile, LabInventory.yaml(hosts: hosts, paths: paths))
         lap("host namespaces, overlays, host keys")
 
+        var containers: [LabProcess] = []
         for host in hosts {
             let process = try ContainerControl.start(host: host, log: paths.log(host.name))
+            containers.append(process)
             try await store.change { $0.update(host.name) { $0.container = process } }
         }
 
@@ -153,6 +155,11 @@ extension Lab {
                 }
             }
             try await group.waitForAll()
+        }
+        // sshd answers before boot has finished; until systemd-user-sessions removes /run/nologin, pam_nologin
+        // refuses every user but root (admin's become path would fail right after `up`).
+        for process in containers {
+            try await ContainerControl.waitForUserLogins(process, timeout: options.sshTimeout)
         }
         lap("every sshd answering")
         // The upstream must answer where the hosts look for it.
