@@ -62,6 +62,19 @@ import Glibc
             identitiesOnly: true, knownHostsFiles: [knownHosts], hostKeyPolicy: .strict)
     }
 
+    /// Connects, retrying authentication failures until `limit` has passed; other errors fail at once.
+    static func connectRetrying(_ transport: SSHTransport, _ target: ConnectionTarget, for limit: Duration) async throws -> any Connection {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            do {
+                return try await transport.connect(target)
+            } catch let error as SSHError {
+                guard case .authentication = error, ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
     @Test func everyHostAnswersOverFlotillasOwnSSHModuleWithStrictHostKeys() async throws {
         let record = try await LabFixture.shared.up()
         let transport = Self.transport()
@@ -71,8 +84,10 @@ import Glibc
                     let connection = try await transport.connect(Self.target(host))
                     let hostname = try await connection.run(.argv(["hostname"]))
                     await connection.close()
-                    // The become path: admin with passwordless sudo.
-                    let admin = try await transport.connect(Self.target(host, user: "admin"))
+                    // The become path: admin with passwordless sudo. Right after `up` a host may still refuse
+                    // non-root logins for a moment (seen in CI on one host while its boot finished), so the
+                    // admin login is retried for a bounded time; root's login above is not.
+                    let admin = try await Self.connectRetrying(transport, Self.target(host, user: "admin"), for: .seconds(30))
                     let id = try await admin.run(RemoteCommand(.argv(["id", "-u"]), become: Become()))
                     await admin.close()
                     return (host.name, hostname.stdoutText, id.stdoutText)
