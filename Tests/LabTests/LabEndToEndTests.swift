@@ -100,18 +100,24 @@ import Glibc
         }
     }
 
-    @Test func flotillasSSHModuleRefusesKeysTheLabDidNotRecord() async throws {
-        let record = try await LabFixture.shared.up()
-        let host = record.hosts[0]
-        let other = record.hosts[1]
+    /// A known_hosts file (in a temporary path) that lists `other`'s keys under `host`'s address.
+    static func forgedKnownHosts(vouchingFor host: HostRecord, withKeysOf other: HostRecord) throws -> String {
         let knownHosts = try String(contentsOfFile: LabFixture.paths.knownHostsFile, encoding: .utf8)
-        // Host 0's address vouched for with host 1's keys: a changed key.
         let forged = knownHosts.split(separator: "\n")
             .filter { $0.hasPrefix(other.address + " ") }
             .map { host.address + $0.dropFirst(other.address.count) }
             .joined(separator: "\n") + "\n"
-        let forgedFile = NSTemporaryDirectory() + "flotilla-forged-\(getpid())"
-        try forged.write(toFile: forgedFile, atomically: true, encoding: .utf8)
+        let file = NSTemporaryDirectory() + "flotilla-forged-\(getpid())-\(UUID().uuidString)"
+        try forged.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    @Test func flotillasSSHModuleRefusesKeysTheLabDidNotRecord() async throws {
+        let record = try await LabFixture.shared.up()
+        let host = record.hosts[0]
+        let other = record.hosts[1]
+        // Host 0's address vouched for with host 1's keys: a changed key.
+        let forgedFile = try Self.forgedKnownHosts(vouchingFor: host, withKeysOf: other)
         defer { unlink(forgedFile) }
         do {
             _ = try await Self.transport().connect(Self.target(host, knownHosts: forgedFile))
@@ -136,13 +142,7 @@ import Glibc
         let host = record.hosts[0]
         let other = record.hosts[1]
         // A known_hosts that vouches for host 0's address with host 1's keys: ssh must refuse.
-        let knownHosts = try String(contentsOfFile: LabFixture.paths.knownHostsFile, encoding: .utf8)
-        let forged = knownHosts.split(separator: "\n")
-            .filter { $0.hasPrefix(other.address + " ") }
-            .map { host.address + $0.dropFirst(other.address.count) }
-            .joined(separator: "\n") + "\n"
-        let file = NSTemporaryDirectory() + "flotilla-forged-known-hosts-\(getpid())"
-        try forged.write(toFile: file, atomically: true, encoding: .utf8)
+        let file = try Self.forgedKnownHosts(vouchingFor: host, withKeysOf: other)
         defer { unlink(file) }
         let r = try await LocalCommand.capture([
             "ip", "netns", "exec", LabNetwork.vpcNamespace, "ssh", "-F", "/dev/null", "-i", LabFixture.paths.privateKey,
