@@ -22,8 +22,14 @@ public enum LocalProcess {
         }
     }
 
-    /// Runs `argv` (looked up in PATH) to completion and returns its exit status and output.
-    public static func run(_ argv: [String], environment: [String: String]? = nil) throws -> Output {
+    /// Runs `argv` (looked up in PATH) to completion and returns its exit status and output. `stdin` is what the
+    /// process reads (from an unlinked temporary file, so no size can deadlock); without it, /dev/null.
+    public static func run(_ argv: [String], environment: [String: String]? = nil, stdin: [UInt8]? = nil) throws -> Output {
+        var input: Int32 = -1
+        if let stdin {
+            input = try inputFile(stdin, for: argv[0])
+        }
+        defer { if input >= 0 { close(input) } }
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else { throw Failure.spawn(argv[0], errno) }
         _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
@@ -31,7 +37,11 @@ public enum LocalProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if input >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, input, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
         let pid: pid_t
@@ -53,6 +63,28 @@ public enum LocalProcess {
         }
         close(pipeFDs[0])
         return Output(status: wait(pid), output: output)
+    }
+
+    /// `bytes` in an unlinked temporary file, open for reading from its start (close-on-exec; dup2 clears it).
+    private static func inputFile(_ bytes: [UInt8], for program: String) throws -> Int32 {
+        var template = Array("/tmp/flotilla-stdin.XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw Failure.spawn(program, errno) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else {
+                let code = errno
+                close(fd)
+                throw Failure.spawn(program, code)
+            }
+            offset += n
+        }
+        lseek(fd, 0, SEEK_SET)
+        return fd
     }
 
     /// Starts `argv` with stdout and stderr appended to `logFile`, without waiting for it.

@@ -60,6 +60,9 @@ public protocol Connection: Sendable {
     func run(_ command: RemoteCommand) async throws -> CommandResult
     /// Runs a command and hands its output over as it arrives; the stream ends with the exit status.
     func stream(_ command: RemoteCommand) -> AsyncThrowingStream<StreamEvent, any Error>
+    /// Runs a command that answers prompts turn by turn (see `Turns`), timing each turn. The default sends every
+    /// prompt up front; the SSH transport holds each prompt back until the previous answer has arrived.
+    func converse(_ command: RemoteCommand, turns: Turns) async throws -> Conversation
     /// Closes the connection politely. Idempotent.
     func close() async
 }

@@ -147,6 +147,42 @@ import SSH
         }
     }
 
+    @Test func aConversationHoldsEachPromptBackUntilTheAnswerArrived() async throws {
+        try await withServer { server in
+            let session = try await transport.connect(server.target())
+            // The command's own stdin comes first. After each line it waits, then asks bash whether more input is
+            // already waiting (`read -t 0`): with prompts held back, none ever is.
+            let script = #"read -r head; while read -r x; do sleep 0.05; if read -t 0; then echo "early $x"; else echo "$head $x"; fi; done; echo bye"#
+            let conversation = try await session.converse(
+                .argv(["bash", "-c", script], stdin: Array("first\n".utf8)), turns: Turns(count: 4, prompt: Array("p\n".utf8)))
+            await session.close()
+            #expect(conversation.result.status == .exited(0), "\(conversation.result.stderrText)")
+            #expect(conversation.turns.map(\.answerText) == Array(repeating: "first p", count: 4))
+            #expect(conversation.result.stdoutText == String(repeating: "first p\n", count: 4) + "bye\n")
+            for (earlier, later) in zip(conversation.turns, conversation.turns.dropFirst()) {
+                #expect(later.sent >= earlier.received)
+            }
+            for turn in conversation.turns {
+                #expect(turn.roundTrip >= 0.05)
+            }
+        }
+    }
+
+    @Test func aCommandThatStopsAnsweringEndsTheConversationWithTheTurnsItAnswered() async throws {
+        try await withServer { server in
+            let session = try await transport.connect(server.target())
+            let conversation = try await session.converse(.shell("read -r x; echo one; exit 3"), turns: Turns(count: 5))
+            #expect(conversation.turns.map(\.answerText) == ["one"])
+            #expect(conversation.result.status == .exited(3))
+            // A command that never answers is ended by its timeout; the connection carries on.
+            let silent = try await session.converse(.shell("sleep 30", timeout: .seconds(1)), turns: Turns(count: 2))
+            #expect(silent.turns.isEmpty)
+            #expect(silent.result.status == .timedOut)
+            #expect(try await session.run(.shell("echo ok")).stdoutText == "ok\n")
+            await session.close()
+        }
+    }
+
     @Test func becomeRunsThroughSudo() async throws {
         try await withServer { server in
             let session = try await transport.connect(server.target())

@@ -2,7 +2,9 @@ import CLibSSH2
 import FlotillaCore
 
 /// Runs one command on its own channel: open, exec, feed stdin while draining stdout and stderr, then
-/// close and collect the exit status.
+/// close and collect the exit status. With `Turns`, stdin goes on in turns after the command's own input: each
+/// prompt is written only once the previous one was answered with a line on stdout, and timed here, on the loop
+/// thread, so no hop through the task scheduler widens a turn's window.
 ///
 /// The traps from docs (libssh2-notes.md) are handled here: both streams are always drained (they share one
 /// window); a read of 0 is not the end, `libssh2_channel_eof` is; the exit status is trusted only after EOF
@@ -12,7 +14,9 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
 
     private let hostName: String
     private let line: [CChar]
-    private let input: [UInt8]
+    /// The bytes being written: the command's stdin first, then one prompt at a time.
+    private var pending: [UInt8]
+    private var tracker: TurnTracker?
     private let limit: Int
     private let sink: ((OutputChunk) -> Void)?
     var completion: ((Result<CommandResult, any Error>) -> Void)?
@@ -37,11 +41,12 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
     private static let packet: UInt32 = 32768
     private static let readSize = 64 * 1024
 
-    init(session: SSHSession, command: RemoteCommand, sink: ((OutputChunk) -> Void)?) {
+    init(session: SSHSession, command: RemoteCommand, turns: Turns? = nil, sink: ((OutputChunk) -> Void)?) {
         let wire = command.wireForm()
         hostName = session.target.name
         line = Array(wire.line.utf8CString.dropLast())
-        input = wire.stdin ?? []
+        pending = wire.stdin ?? []
+        tracker = turns.map(TurnTracker.init)
         inputDone = false
         limit = command.outputLimit
         self.sink = sink
@@ -50,6 +55,9 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
         super.init()
         timeout = command.timeout
     }
+
+    /// The turns answered so far (read on the loop thread, e.g. in `completion`).
+    var answeredTurns: [Turn] { tracker?.answered ?? [] }
 
     /// Set when a deadline or cancellation struck while libssh2 was half-way through opening the channel.
     private var abandonedMidCall = false
@@ -90,7 +98,7 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
                     switch feedInput(raw) {
                     case .progressed: progressed = true
                     case .blockedOnSend: return false
-                    case .blockedOnWindow, .finished: break
+                    case .blockedOnWindow, .awaitingAnswer, .finished: break
                     case .failed(let code):
                         return failSession(session, code: code, operation: "sending stdin", message: LibSSH2.lastError(raw).message)
                     }
@@ -165,13 +173,19 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
         }
     }
 
-    private enum InputStep { case progressed, blockedOnSend, blockedOnWindow, finished, failed(Int32) }
+    private enum InputStep { case progressed, blockedOnSend, blockedOnWindow, awaitingAnswer, finished, failed(Int32) }
 
     private func feedInput(_ raw: OpaquePointer) -> InputStep {
-        if written < input.count {
+        if written == pending.count, tracker?.wantsPrompt == true {
+            // Timed before the first write attempt: the window can only come out wider, never narrower.
+            tracker!.promptSent()
+            pending = tracker!.turns.prompt
+            written = 0
+        }
+        if written < pending.count {
             // The same pointer and length on every retry, as libssh2 requires after EAGAIN.
-            let length = min(input.count - written, Int(Self.packet))
-            let rc = input.withUnsafeBufferPointer { buffer in
+            let length = min(pending.count - written, Int(Self.packet))
+            let rc = pending.withUnsafeBufferPointer { buffer in
                 buffer.baseAddress!.advanced(by: written).withMemoryRebound(to: CChar.self, capacity: length) {
                     libssh2_channel_write_ex(channel, 0, $0, length)
                 }
@@ -189,6 +203,7 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
             }
             return .failed(Int32(rc))
         }
+        if let tracker, !tracker.finished { return .awaitingAnswer }
         let rc = libssh2_channel_send_eof(channel)
         if rc == LibSSH2.eagain { return blocked(raw) }
         if rc < 0, !isChannelGone(rc) { return .failed(rc) }
@@ -226,6 +241,7 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
     }
 
     private func keep(_ chunk: UnsafeRawBufferPointer, stderr isStderr: Bool) {
+        if !isStderr, tracker != nil { tracker!.stdout(chunk) }
         if let sink {
             sink(isStderr ? .stderr(Array(chunk)) : .stdout(Array(chunk)))
             return

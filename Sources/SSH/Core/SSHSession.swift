@@ -223,6 +223,22 @@ public final class SSHSession: Connection, @unchecked Sendable {
         }
     }
 
+    /// Runs a command that answers `turns` over one channel, each prompt held back until the previous answer
+    /// arrived and timed on the loop thread (see `RunOperation`).
+    public func converse(_ command: RemoteCommand, turns: Turns) async throws -> Conversation {
+        let op = RunOperation(session: self, command: command, turns: turns, sink: nil)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Conversation, any Error>) in
+                op.completion = { [unowned op] result in
+                    continuation.resume(with: result.map { Conversation(result: $0, turns: op.answeredTurns) })
+                }
+                loop.execute { self.enqueue(op) }
+            }
+        } onCancel: {
+            loop.execute { self.cancel(op) }
+        }
+    }
+
     public func stream(_ command: RemoteCommand) -> AsyncThrowingStream<StreamEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<StreamEvent, any Error>.makeStream()
         let op = RunOperation(session: self, command: command, sink: { continuation.yield(.output($0)) })
