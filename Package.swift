@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "PlanTests", dependencies: ["Plan", "Facts", "Inventory", "FlotillaTesting"], swiftSettings: strict),
         .testTarget(
             name: "DriftTests",
-            dependencies: ["Drift", "Facts", "FlotillaTesting"],
+            dependencies: ["Drift", "Facts", "SSH", "FlotillaTesting"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),

@@ -1,10 +1,11 @@
 public import FlotillaCore
-import Foundation
 
 /// An independent reading of a host's clock from the controller, over the already open connection.
 ///
-/// Each sample runs `date +%s.%N` and times it locally: the host read its clock somewhere between sending the
-/// command and receiving the answer, so `host − midpoint` is off by at most half the round trip. The sample with
+/// Each sample is one turn of a conversation over a single command (`Connection.converse`): the controller sends
+/// a line, the host answers with its clock, and the turn is timed on the controller. The host read its clock
+/// somewhere between the prompt leaving and the answer arriving, so `host − midpoint` is off by at most half
+/// the round trip. The sample with
 /// the smallest round trip wins (the tightest bound, not an average of loose ones). The offset is relative to the
 /// CONTROLLER's clock: it is only as good as that clock.
 public struct ClockCrossCheck: Sendable, Codable, Hashable {
@@ -49,63 +50,44 @@ public struct ClockCrossCheck: Sendable, Codable, Hashable {
         return ClockCrossCheck(offset: best.host - midpoint, uncertainty: best.roundTrip / 2, roundTrip: best.roundTrip, samples: samples.count)
     }
 
-    /// Takes `samples` readings over `connection` and keeps the best.
-    ///
-    /// Each reading is a plain `date +%s.%N` (no `timeout` wrapper, whose extra processes would start before
-    /// `date` and widen the window) streamed, so that "received" is when the answer arrived, not when the
-    /// channel closed afterwards. A reading that takes more than `limit` fails the cross-check.
+    /// The remote side: answers every line on stdin with the host's clock, `seconds.nanoseconds`, until stdin
+    /// closes. GNU coreutils' `date -f -` reads one date per line and, line-buffered by `stdbuf`, answers each at
+    /// once from one process; without stdbuf a shell loop forks one `date` per line.
+    public static let script = """
+        if command -v stdbuf >/dev/null 2>&1; then stdbuf -oL date -f - +%s.%N; else while read -r _; do date +%s.%N; done; fi
+
+        """
+
+    /// The prompt each turn sends: a date `date -f` reads as the present moment (the shell loop ignores it).
+    public static func turns(_ count: Int) -> Turns { Turns(count: count, prompt: Array("now\n".utf8)) }
+
+    /// Takes `samples` readings over `connection`, as one command answering in turns, and keeps the best.
     public static func measure(on connection: any Connection, samples count: Int = 5, limit: Duration = .seconds(10)) async throws -> ClockCrossCheck {
         let host = connection.target.name
         guard count > 0 else { throw DriftError.invalidSetting(name: "cross-check samples", value: String(count), reason: "at least one sample is needed") }
-        var samples: [Sample] = []
-        for _ in 0..<count {
-            samples.append(try await sample(on: connection, host: host, limit: limit))
-        }
-        return best(of: samples)!
+        let command = RemoteCommand(.argv(["sh", "-c", script]), timeout: limit)
+        let conversation = try await connection.converse(command, turns: turns(count))
+        return try reading(conversation.turns, asked: count, result: conversation.result, host: host)
     }
 
-    static func sample(on connection: any Connection, host: String, limit: Duration) async throws -> Sample {
-        try await withThrowingTaskGroup(of: Sample?.self) { group in
-            group.addTask {
-                let command = RemoteCommand(.argv(["date", "+%s.%N"]))
-                let clock = ContinuousClock()
-                let sentWall = Date().timeIntervalSince1970
-                let start = clock.now
-                var output: [UInt8] = []
-                var arrived: Duration?
-                var status = ExitStatus.unknown
-                for try await event in connection.stream(command) {
-                    switch event {
-                    case .output(.stdout(let bytes)):
-                        output += bytes
-                        if arrived == nil, output.contains(UInt8(ascii: "\n")) { arrived = clock.now - start }
-                    case .output(.stderr(let bytes)):
-                        output += bytes
-                    case .exit(let s):
-                        status = s
-                    }
-                }
-                let text = String(decoding: output, as: UTF8.self).trimmingWhitespace()
-                guard status.isSuccess else {
-                    throw DriftError.crossCheckFailed(host: host, reason: "`date +%s.%N` ended with \(status): \(text.prefix(200))")
-                }
-                // GNU date prints nanoseconds; a date without %N support prints "N" literally.
-                guard text.allSatisfy({ $0.isNumber || $0 == "." }), let value = Double(text) else {
-                    throw DriftError.crossCheckFailed(host: host, reason: "`date +%s.%N` printed \"\(text.prefix(40))\", not seconds.nanoseconds")
-                }
-                let roundTrip = (arrived ?? (clock.now - start)).seconds
-                return Sample(sent: sentWall, received: sentWall + roundTrip, host: value)
+    /// The cross-check from a conversation's turns: every answer must be `seconds.nanoseconds`, and at least
+    /// one must have come back.
+    public static func reading(_ turns: [Turn], asked: Int, result: CommandResult, host: String) throws(DriftError) -> ClockCrossCheck {
+        var samples: [Sample] = []
+        for turn in turns {
+            let text = turn.answerText.trimmingWhitespace()
+            // GNU date prints nanoseconds; a date without %N support prints "N" literally.
+            guard !text.isEmpty, text.allSatisfy({ $0.isNumber || $0 == "." }), let value = Double(text) else {
+                throw .crossCheckFailed(host: host, reason: "the clock reading was \"\(text.prefix(40))\", not seconds.nanoseconds")
             }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let sample = first else {
-                throw DriftError.crossCheckFailed(host: host, reason: "`date +%s.%N` did not answer within \(DurationText.format(limit))")
-            }
-            return sample
+            samples.append(Sample(sent: turn.sent, received: turn.received, host: value))
         }
+        guard let best = best(of: samples) else {
+            let stderr = result.stderrText.trimmingWhitespace()
+            let why = result.status == .timedOut ? "no clock reading came back in time" : "no clock reading came back (\(result.status))"
+            throw .crossCheckFailed(host: host, reason: why + (stderr.isEmpty ? "" : ": \(stderr.prefix(200))"))
+        }
+        return best
     }
 
     /// How far chrony's claim and this reading may differ before they disagree: chrony's own uncertainty about

@@ -1,7 +1,7 @@
 public import FlotillaCore
 
-/// Gathers one host's observation over ONE open connection, in 1 + `samples` round trips: the time-daemon probe
-/// and the chrony check in one script, then the clock cross-check samples. Each part's failure is kept as data.
+/// Gathers one host's observation over ONE open connection with ONE command: the clock cross-check samples as
+/// turns of a conversation, then the time-daemon probe and the chrony check. Each part's failure is kept as data.
 public struct HostProbe: Sendable {
     public var expectedSources: [String]
     public var become: Become?
@@ -16,10 +16,13 @@ public struct HostProbe: Sendable {
         self.timeout = timeout
     }
 
-    /// The probe and the chrony check as one command; the expected sources are its arguments.
+    static let clockEnd = "@@flotilla:clock-end"
+
+    /// The clock samples, the probe and the chrony check as one command; the expected sources are its arguments.
     public var command: RemoteCommand {
+        let clock = samples > 0 ? ClockCrossCheck.script : ""
         var command = RemoteCommand(
-            .argv(["sh", "-c", DaemonProbe.script + SyncCheck.script, "flotilla-audit"] + expectedSources),
+            .argv(["sh", "-c", clock + "echo '\(Self.clockEnd)'\n" + DaemonProbe.script + SyncCheck.script, "flotilla-audit"] + expectedSources),
             timeout: timeout, become: become)
         command.outputLimit = 1 << 20
         return command
@@ -28,9 +31,19 @@ public struct HostProbe: Sendable {
     public func observe(_ connection: any Connection) async throws -> HostObservation {
         let host = connection.target.name
         var o = HostObservation(host: host)
-        let result = try await connection.run(command)
+        // The clock is sampled first, while the host is idle, then the probe runs with stdin closed.
+        let conversation = try await connection.converse(command, turns: ClockCrossCheck.turns(samples))
+        let result = conversation.result
         let stdout = result.stdoutText
-        if let (probe, rest) = DaemonProbe.split(stdout) {
+        if samples > 0 {
+            do {
+                o.crossCheck = try ClockCrossCheck.reading(conversation.turns, asked: samples, result: result, host: host)
+            } catch {
+                o.crossCheckError = error.description
+            }
+        }
+        let marker = Self.clockEnd + "\n"
+        if let end = stdout.range(of: marker), let (probe, rest) = DaemonProbe.split(String(stdout[end.upperBound...])) {
             do {
                 o.daemons = try DaemonProbe.parse(probe)
             } catch {
@@ -46,13 +59,6 @@ public struct HostProbe: Sendable {
             let reason = "the audit script's output is cut short or missing (\(result.status))" + (stderr.isEmpty ? "" : "; stderr: \(stderr.prefix(200))")
             o.factsError = reason
             o.chronyError = reason
-        }
-        if samples > 0 {
-            do {
-                o.crossCheck = try await ClockCrossCheck.measure(on: connection, samples: samples)
-            } catch let error as DriftError {
-                o.crossCheckError = error.description
-            }
         }
         return o
     }

@@ -34,7 +34,7 @@ LC_ALL=C; export LC_ALL
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}; export PATH
 echo '@@flotilla:chrony 1'
 printf 'now=%s\n' "$(date +%s.%N)"
-printf 'chronyc=%s\n' "$(command -v chronyc 2>/dev/null)"
+printf 'chronyc='; command -v chronyc 2>/dev/null || echo
 if command -v chronyc >/dev/null 2>&1; then
   echo '@@flotilla:section tracking'
   chronyc -n -c tracking 2>&1; rc=$?; echo; echo "@@flotilla:exit $rc"

@@ -1,5 +1,8 @@
 import Drift
+import Facts
 import Foundation
+import SSH
+import FlotillaTesting
 import Testing
 
 /// The time-daemon probe's output as captured on the lab's containers (Fixtures/daemons).
@@ -67,5 +70,81 @@ import Testing
         #expect(o.chrony?.daemon == .absent)
         #expect(o.daemons?.count == 5)
         #expect(o.crossCheck?.samples == 2)
+    }
+
+    @Test func dpkgsStatusFileReadsAsDpkgQueryReadsItOnThisMachine() async throws {
+        // Packages every Debian machine has, besides the time daemons (which this one may not have).
+        let names = ["dpkg", "coreutils", "sed", "libc6", "base-files"] + DaemonProbe.packages
+        let probe = try await LocalShellConnection().run(.argv(["sh", "-c", DaemonProbe.script(packages: names)]))
+        #expect(probe.stdoutText.contains("packages=dpkg-status"))
+        let read = try DaemonProbe.packages(in: probe.stdoutText)
+        let query = try await LocalShellConnection().run(.shell(
+            "dpkg-query -W -f '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' " + names.joined(separator: " ") + " 2>/dev/null"))
+        var compared = 0
+        for line in query.stdoutText.split(separator: "\n") {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            try #require(f.count == 3)
+            let expected = PackageFact.status(dpkgAbbrev: f[2].trimmingCharacters(in: .whitespaces))
+            guard expected != .notInstalled else { continue }  // dpkg-query also lists names it only heard of
+            #expect(read[f[0]]?.status == expected, "\(f[0])")
+            #expect(read[f[0]]?.version == f[1], "\(f[0])")
+            compared += 1
+        }
+        #expect(compared >= 5)
+    }
+
+    @Test func statusFileStanzasGiveEachPackagesState() throws {
+        let text = """
+            @@flotilla:daemons 1
+            Package: chrony
+            Status: deinstall ok config-files
+            Version: 4.3-2+deb12u1
+            Package: ntp
+            Status: install reinstreq half-installed
+            Version: 1:4.2.8p15+dfsg-2~1.2.2+dfsg1-1+deb12u1
+            Package: ntpsec
+            Version: 1.2.2+dfsg1-1+deb12u1
+            Status: install ok installed
+            Package: openntpd
+            Status: install ok installed
+            Version: 1:6.8p1-1
+            Package: openntpd
+            Status: purge ok not-installed
+            packages=dpkg-status
+            units=none
+            @@flotilla:daemons-end
+            """
+        let p = try DaemonProbe.packages(in: text)
+        #expect(p["chrony"]?.status == .configFiles)
+        #expect(p["chrony"]?.dpkgStatus == "rc")
+        #expect(p["ntp"]?.status == .broken)
+        #expect(p["ntpsec"]?.status == .installed)
+        #expect(p["ntpsec"]?.version == "1.2.2+dfsg1-1+deb12u1")
+        #expect(p["openntpd"]?.status == .installed, "two architectures: the installed one wins")
+        #expect(p["systemd-timesyncd"] == nil)
+        let odd = text.replacingOccurrences(of: "Status: deinstall ok config-files", with: "Status: deinstall ok")
+        let error = #expect(throws: DriftError.self) { try DaemonProbe.packages(in: odd) }
+        #expect(error?.description.contains("line 2") == true, "\(error?.description ?? "")")
+    }
+
+    @Test func overSSHTheProbeIsOneCommandWhoseClockSamplesAreTurns() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        var options = SSHTransport.Options()
+        options.userKnownHosts = false
+        options.useAgent = false
+        options.defaultIdentities = false
+        let session = try await SSHTransport(options: options).connect(server.target(name: "loopback"))
+        let o = try await HostProbe(expectedSources: [], samples: 5).observe(session)
+        await session.close()
+        #expect(o.factsError == nil)
+        #expect(o.chronyError == nil)
+        #expect(o.crossCheckError == nil)
+        let c = try #require(o.crossCheck)
+        #expect(c.samples == 5)
+        // The server is this machine: its clock and the controller's are one clock.
+        #expect(abs(c.offset) <= c.uncertainty + 0.001)
+        // One session, one command: the samples no longer cost an exec channel each.
+        #expect(server.log.components(separatedBy: "Starting session: command").count - 1 == 1, "\(server.log)")
     }
 }

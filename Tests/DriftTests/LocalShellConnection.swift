@@ -11,10 +11,10 @@ struct LocalShellConnection: Connection {
     }
 
     func run(_ command: RemoteCommand) async throws -> CommandResult {
-        let line = command.wireForm().line
+        let (line, stdin) = command.wireForm()
         let clock = ContinuousClock()
         let start = clock.now
-        let output = try await offload { try LocalProcess.run(["sh", "-c", line]) }
+        let output = try await offload { try LocalProcess.run(["sh", "-c", line], stdin: stdin) }
         return CommandResult(status: .exited(output.status), stdout: output.output, stderr: [], duration: clock.now - start)
     }
 

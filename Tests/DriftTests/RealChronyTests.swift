@@ -234,9 +234,9 @@ struct NamespaceConnection: Connection {
     let bin: String
 
     func run(_ command: RemoteCommand) async throws -> CommandResult {
-        let line = command.wireForm().line
+        let (line, stdin) = command.wireForm()
         let argv = ["ip", "netns", "exec", namespace, "env", "PATH=\(bin):/usr/sbin:/usr/bin:/sbin:/bin", "sh", "-c", line]
-        let output = try await offload { try LocalProcess.run(argv) }
+        let output = try await offload { try LocalProcess.run(argv, stdin: stdin) }
         return CommandResult(status: .exited(output.status), stdout: output.output, stderr: [])
     }
 
