@@ -10,6 +10,9 @@
 # 10 times faster than Ansible.
 #   flotilla audit -i DIR/inventory.ini --forks N             exit 0 or 2 (2 = some host not ok) accepted; every
 #                                                             host must be named in its report; FLOTILLA_DB in DIR
+#   flotilla run -i DIR/inventory.ini -- date +%s.%N          the floor: one connection and one trivial command
+#                                                             per host (BENCH_ONLY ids: flotilla, floor, ansible,
+#                                                             ansible-playbook)
 #   ansible all -m shell -a 'chronyc -c tracking; chronyc -c sources'     one task: every host must return an rc
 #   ansible-playbook lib/audit.yml (two command tasks, failed_when: false) every host must end ok=2 (BENCH_EXTRAS=0
 #                                                                          leaves it out)
@@ -49,6 +52,10 @@ if [ "$FLOTILLA_OK" = 1 ]; then
   # Each audit is recorded in SQLite ($FLOTILLA_DB): kept in the fleet dir, not in /var/lib/flotilla.
   wanted flotilla && OK_KIND=names OK_EXIT=0,2 measure flotilla "flotilla audit" audit -- \
     env FLOTILLA_DB="$FLEET/flotilla.sqlite" "$FLOTILLA" audit -i "$FLEET/inventory.ini" "${FORKS[@]}" "${KH[@]}"
+  # The floor of any audit over SSH: one connection and one trivial command per host (Flotilla's is the cheapest
+  # client in Benchmarks/run.sh). The audit's own cost is its wall time minus this one's.
+  wanted floor && OK_KIND=names measure floor "floor: flotilla run -- date" audit -- \
+    "$FLOTILLA" run -i "$FLEET/inventory.ini" "${FORKS[@]}" "${KH[@]}" -- date +%s.%N
 else
   skip flotilla "flotilla audit" audit "$FLOTILLA_NOTE"
 fi
