@@ -19,6 +19,16 @@ struct LocalShellConnection: Connection {
     }
 
     func stream(_ command: RemoteCommand) -> AsyncThrowingStream<StreamEvent, any Error> {
+        streamAfterRunning(command)
+    }
+
+    func close() async {}
+}
+
+extension Connection {
+    /// The stream of a test connection that can only run commands to completion: the whole output as one chunk,
+    /// then the exit status.
+    func streamAfterRunning(_ command: RemoteCommand) -> AsyncThrowingStream<StreamEvent, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
@@ -33,6 +43,4 @@ struct LocalShellConnection: Connection {
             continuation.onTermination = { _ in task.cancel() }
         }
     }
-
-    func close() async {}
 }

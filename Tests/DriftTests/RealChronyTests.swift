@@ -241,19 +241,7 @@ struct NamespaceConnection: Connection {
     }
 
     func stream(_ command: RemoteCommand) -> AsyncThrowingStream<StreamEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    let result = try await run(command)
-                    continuation.yield(.output(.stdout(result.stdout)))
-                    continuation.yield(.exit(result.status))
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        streamAfterRunning(command)
     }
 
     func close() async {}
