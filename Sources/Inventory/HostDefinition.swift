@@ -1,10 +1,11 @@
+import FlotillaCore
 /// A host definition as both inventory formats write it: a name with optional ranges and `:port`.
 enum HostDefinition {
     /// The hosts a definition stands for, each with its port; records an error in `builder` and returns
     /// `nil` when the definition is bad. `literal` says the text is exactly as written in the file, so that
     /// an error can point at the offending `[`.
     static func expand(
-        _ text: String, literal: Bool, at location: InventoryLocation, into builder: inout InventoryBuilder
+        _ text: String, literal: Bool, at location: FileLocation, into builder: inout InventoryBuilder
     ) -> [(String, Int?)]? {
         let split = HostRange.splitPort(text)
         if split.danglingColon {

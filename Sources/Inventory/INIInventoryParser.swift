@@ -1,3 +1,4 @@
+import FlotillaCore
 /// Reads an Ansible INI inventory into an `InventoryBuilder`, following `ansible.builtin.ini`:
 ///
 /// - `[group]`, `[group:children]`, `[group:vars]` sections; lines before any section are hosts of `ungrouped`.
@@ -25,7 +26,7 @@ struct INIInventoryParser {
     }
 
     private struct Pending {
-        var location: InventoryLocation
+        var location: FileLocation
         var isVars: Bool
         var parents: [String]
     }
@@ -43,7 +44,7 @@ struct INIInventoryParser {
             let indent = raw.prefix(while: { $0 == " " || $0 == "\t" }).count
             let line = raw.trimmingWhitespace()
             guard let first = line.first, first != "#", first != ";" else { continue }
-            let at = InventoryLocation(file: file, line: lineNumber, column: indent + 1)
+            let at = FileLocation(file: file, line: lineNumber, column: indent + 1)
 
             if let header = Self.sectionHeader(line) {
                 let kind = header.suffix ?? "hosts"
@@ -130,17 +131,17 @@ struct INIInventoryParser {
         do {
             words = try ShellWords.split(line)
         } catch {
-            let at = InventoryLocation(file: file, line: lineNumber, column: indent + error.offset + 1)
+            let at = FileLocation(file: file, line: lineNumber, column: indent + error.offset + 1)
             builder.errors.append(.syntax(at, expected: "a closing quote (\(error.quote))", found: "the end of the line"))
             return
         }
         guard let first = words.first else { return }
-        let at = InventoryLocation(file: file, line: lineNumber, column: indent + first.offset + 1)
+        let at = FileLocation(file: file, line: lineNumber, column: indent + first.offset + 1)
         var vars: [String: InventoryValue] = [:]
         var bad = false
         for word in words.dropFirst() {
             guard let equals = word.text.firstIndex(of: "="), equals != word.text.startIndex else {
-                let wordAt = InventoryLocation(file: file, line: lineNumber, column: indent + word.offset + 1)
+                let wordAt = FileLocation(file: file, line: lineNumber, column: indent + word.offset + 1)
                 builder.errors.append(.syntax(wordAt, expected: "key=value host variable", found: "'\(word.raw)'"))
                 bad = true
                 continue

@@ -1,3 +1,4 @@
+import FlotillaCore
 /// An Ansible inventory, read from INI or YAML files, directories of them, and the `group_vars/` and
 /// `host_vars/` beside them.
 ///
@@ -91,7 +92,7 @@ public struct Inventory: Sendable {
             let name = item.trimmingWhitespace()
             guard !name.isEmpty else { continue }
             let leading = item.prefix(while: { $0 == " " || $0 == "\t" }).count
-            let at = InventoryLocation(file: "host list '\(source)'", line: 1, column: offset + leading + 1)
+            let at = FileLocation(file: "host list '\(source)'", line: 1, column: offset + leading + 1)
             let split = HostRange.splitPort(name)
             var vars: [String: InventoryValue] = [:]
             if let port = split.port { vars["ansible_port"] = .int(port) }
@@ -138,7 +139,7 @@ public struct Inventory: Sendable {
             } else if FilePath.isExecutable(path), (try? FilePath.read(path))?.hasPrefix("#!") == true {
                 builder.warnings.append(
                     InventoryWarning(
-                        location: InventoryLocation(file: path, line: 1, column: 1),
+                        location: FileLocation(file: path, line: 1, column: 1),
                         message: "skipping executable inventory script; dynamic inventories are not supported"))
             } else {
                 loadFile(path, into: &builder)

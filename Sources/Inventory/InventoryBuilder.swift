@@ -1,3 +1,4 @@
+import FlotillaCore
 /// Collects hosts and groups from one or more inventory files, as Ansible's `InventoryData` does, then
 /// adds the implicit structure (`all` above every top-level group, `ungrouped` for hosts of no group).
 struct InventoryBuilder {
@@ -23,14 +24,14 @@ struct InventoryBuilder {
 
     func hasGroup(_ name: String) -> Bool { groups[name] != nil }
 
-    mutating func addGroup(_ name: String, at location: InventoryLocation?) {
+    mutating func addGroup(_ name: String, at location: FileLocation?) {
         guard groups[name] == nil else { return }
         groups[name] = InventoryGroup(name: name, location: location)
         groupOrder.append(name)
     }
 
     /// Adds (or redefines) a host in a group; `vars` are set on the host, later definitions winning.
-    mutating func addHost(_ name: String, to group: String, vars: [String: InventoryValue], at location: InventoryLocation) {
+    mutating func addHost(_ name: String, to group: String, vars: [String: InventoryValue], at location: FileLocation) {
         addGroup(group, at: location)
         if hosts[name] == nil {
             hosts[name] = InventoryHost(name: name, location: location)
@@ -44,7 +45,7 @@ struct InventoryBuilder {
     }
 
     /// Sets a group variable; `ansible_group_priority` sets the group's priority instead, as in Ansible.
-    mutating func setGroupVariable(_ group: String, _ key: String, _ value: InventoryValue, at location: InventoryLocation) {
+    mutating func setGroupVariable(_ group: String, _ key: String, _ value: InventoryValue, at location: FileLocation) {
         guard key == "ansible_group_priority" else {
             groups[group]?.vars[key] = value
             return
@@ -63,7 +64,7 @@ struct InventoryBuilder {
     }
 
     /// Makes `child` a child of `parent`, refusing loops (an error at `location`).
-    mutating func addChild(_ parent: String, _ child: String, at location: InventoryLocation) {
+    mutating func addChild(_ parent: String, _ child: String, at location: FileLocation) {
         addGroup(parent, at: location)
         addGroup(child, at: location)
         if groups[parent]!.children.contains(child) { return }

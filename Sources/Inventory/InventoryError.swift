@@ -1,3 +1,4 @@
+public import FlotillaCore
 /// Everything that can go wrong reading an inventory, its variable files or a host pattern.
 ///
 /// Messages name the file, line and column (or the host, or the pattern) and say what was expected.
@@ -5,21 +6,21 @@ public enum InventoryError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A file or directory could not be read (missing, unreadable, not UTF-8).
     case unreadable(path: String, reason: String)
     /// A line or value is not what the format allows at that place.
-    case syntax(InventoryLocation, expected: String, found: String)
+    case syntax(FileLocation, expected: String, found: String)
     /// A host range such as `node[01:50` has no closing bracket.
-    case unterminatedRange(InventoryLocation, name: String)
+    case unterminatedRange(FileLocation, name: String)
     /// A host range such as `node[5:1]` or `node[01:5]` cannot be expanded.
-    case invalidRange(InventoryLocation, name: String, reason: String)
+    case invalidRange(FileLocation, name: String, reason: String)
     /// An INI section header has a suffix other than `:children` or `:vars`.
-    case unknownSectionType(InventoryLocation, group: String, suffix: String)
+    case unknownSectionType(FileLocation, group: String, suffix: String)
     /// A `[group:children]` entry or `[group:vars]` section names a group that is never declared.
-    case undefinedGroup(InventoryLocation, group: String, section: String)
+    case undefinedGroup(FileLocation, group: String, section: String)
     /// Making `child` a child of `parent` would close a loop of groups.
-    case groupCycle(InventoryLocation, parent: String, child: String)
+    case groupCycle(FileLocation, parent: String, child: String)
     /// A YAML value has the wrong shape (a list where a mapping is expected, and so on).
-    case unexpectedType(InventoryLocation, context: String, expected: String, found: String)
+    case unexpectedType(FileLocation, context: String, expected: String, found: String)
     /// The YAML parser rejected a file.
-    case yaml(InventoryLocation, problem: String)
+    case yaml(FileLocation, problem: String)
     /// A connection variable has a value that cannot be used (`ansible_port=ssh`).
     case invalidConnectionVariable(host: String, variable: String, value: String, expected: String)
     /// A `{{ name }}` template in a host's variable refers to a variable the host does not have.

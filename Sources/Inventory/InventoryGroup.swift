@@ -1,3 +1,4 @@
+public import FlotillaCore
 /// One group of the inventory, with what the inventory files say about it.
 public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
     public var name: String
@@ -12,11 +13,11 @@ public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
     /// so win. Not a variable, as in Ansible.
     public var priority: Int = 1
     /// Where the group was first mentioned; `nil` for the implicit `all` and `ungrouped`.
-    public var location: InventoryLocation?
+    public var location: FileLocation?
 
     public init(
         name: String, hosts: [String] = [], children: [String] = [], vars: [String: InventoryValue] = [:],
-        location: InventoryLocation? = nil
+        location: FileLocation? = nil
     ) {
         self.name = name
         self.hosts = hosts

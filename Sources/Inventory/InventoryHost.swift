@@ -1,3 +1,4 @@
+public import FlotillaCore
 /// One host of the inventory.
 public struct InventoryHost: Sendable, Hashable, Identifiable, CustomStringConvertible {
     /// The inventory name (`inventory_hostname`), used in every message about the host.
@@ -9,10 +10,10 @@ public struct InventoryHost: Sendable, Hashable, Identifiable, CustomStringConve
     /// suffix as `ansible_port`); later definitions win. Files in `host_vars/` are not included here.
     public var vars: [String: InventoryValue]
     /// Where the host was first defined.
-    public var location: InventoryLocation?
+    public var location: FileLocation?
 
     public init(
-        name: String, groups: [String] = [], vars: [String: InventoryValue] = [:], location: InventoryLocation? = nil
+        name: String, groups: [String] = [], vars: [String: InventoryValue] = [:], location: FileLocation? = nil
     ) {
         self.name = name
         self.groups = groups

@@ -1,3 +1,4 @@
+import FlotillaCore
 internal import Foundation
 
 /// The `group_vars/` and `host_vars/` directories beside one inventory source, read as Ansible's
@@ -95,7 +96,7 @@ struct VariablesDirectory: Sendable {
         if text.hasPrefix("$ANSIBLE_VAULT") {
             errors.append(
                 .syntax(
-                    InventoryLocation(file: path, line: 1, column: 1), expected: "plain YAML variables",
+                    FileLocation(file: path, line: 1, column: 1), expected: "plain YAML variables",
                     found: "an ansible-vault encrypted file (not supported)"))
             return [:]
         }

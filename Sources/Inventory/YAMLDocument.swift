@@ -1,3 +1,4 @@
+import FlotillaCore
 internal import Yams
 
 /// One YAML file read with Yams, keeping node positions for messages.
@@ -13,12 +14,12 @@ struct YAMLDocument {
         } catch let error as YamlError {
             throw Self.translate(error, file: file)
         } catch {
-            throw .yaml(InventoryLocation(file: file, line: 1, column: 1), problem: "\(error)")
+            throw .yaml(FileLocation(file: file, line: 1, column: 1), problem: "\(error)")
         }
     }
 
     static func translate(_ error: YamlError, file: String) -> InventoryError {
-        func at(_ mark: Mark) -> InventoryLocation { InventoryLocation(file: file, line: mark.line, column: mark.column) }
+        func at(_ mark: Mark) -> FileLocation { FileLocation(file: file, line: mark.line, column: mark.column) }
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
@@ -27,13 +28,13 @@ struct YAMLDocument {
         case .duplicatedKeysInMapping(let duplicates, let context):
             return .yaml(at(context.mark), problem: "duplicate keys \(duplicates.joined(separator: ", "))")
         default:
-            return .yaml(InventoryLocation(file: file, line: 1, column: 1), problem: "\(error)")
+            return .yaml(FileLocation(file: file, line: 1, column: 1), problem: "\(error)")
         }
     }
 
-    func location(of node: Node) -> InventoryLocation {
+    func location(of node: Node) -> FileLocation {
         let mark = node.mark
-        return InventoryLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+        return FileLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
     /// The entries of a mapping, with YAML merge keys (`<<: *defaults`) applied first so that the

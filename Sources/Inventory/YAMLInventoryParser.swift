@@ -1,3 +1,4 @@
+import FlotillaCore
 internal import Yams
 
 /// Reads an Ansible YAML (or JSON) inventory into an `InventoryBuilder`, following `ansible.builtin.yaml`:
@@ -22,7 +23,7 @@ struct YAMLInventoryParser {
         guard let root = document.root, InventoryValue(root) != .null else {
             builder.errors.append(
                 .syntax(
-                    InventoryLocation(file: file, line: 1, column: 1), expected: "a mapping of groups such as 'all:'",
+                    FileLocation(file: file, line: 1, column: 1), expected: "a mapping of groups such as 'all:'",
                     found: "an empty file"))
             return
         }

@@ -1,3 +1,4 @@
+import FlotillaCore
 import Facts
 
 /// Plans one host: walks the resources in order against a simulated host that every planned change updates,
@@ -18,7 +19,7 @@ struct PlanBuilder {
     /// Handlers to run at the end: (unit, action) -> resources that asked for it, in order of first request.
     var pending: [(unit: String, action: HandlerSpec.Action, by: [String])] = []
     /// Where the resource being planned was written, for errors.
-    var position = SourcePosition(file: "", line: 0, column: 0)
+    var position = FileLocation(file: "", line: 0, column: 0)
 
     init(host: String, facts: HostFacts) throws(PlanError) {
         self.host = host

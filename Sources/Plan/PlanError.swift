@@ -1,23 +1,24 @@
+public import FlotillaCore
 /// Everything that can go wrong while loading a playbook or planning a host.
 public enum PlanError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The file cannot be read.
     case unreadable(file: String, reason: String)
     /// The YAML itself is broken (indentation, quotes, tabs).
-    case yaml(SourcePosition, message: String)
+    case yaml(FileLocation, message: String)
     /// A key the schema does not know, with the nearest valid key when one is close.
-    case unknownKey(SourcePosition, key: String, context: String, suggestion: String?)
+    case unknownKey(FileLocation, key: String, context: String, suggestion: String?)
     /// A required key is missing.
-    case missingKey(SourcePosition, key: String, context: String)
+    case missingKey(FileLocation, key: String, context: String)
     /// A value has the wrong type or is out of range.
-    case badValue(SourcePosition, key: String, expected: String, got: String)
+    case badValue(FileLocation, key: String, expected: String, got: String)
     /// Values that are each fine but make no sense together (minpoll above maxpoll, no time source).
-    case invalid(SourcePosition, message: String)
+    case invalid(FileLocation, message: String)
     /// `{{ name }}` names a variable the host does not have.
-    case unknownVariable(SourcePosition, name: String, host: String)
+    case unknownVariable(FileLocation, name: String, host: String)
     /// The host's operating system is one Flotilla has no paths and package tools for.
     case unsupportedHost(host: String, reason: String)
     /// Planning cannot honestly say what would happen (a unit that nothing provides, a file to edit that is missing).
-    case cannotPlan(SourcePosition, host: String, resource: String, reason: String)
+    case cannotPlan(FileLocation, host: String, resource: String, reason: String)
     /// Several errors found in one pass, in file order.
     case several([PlanError])
     /// A saved plan file that cannot be used.

@@ -1,3 +1,4 @@
+import FlotillaCore
 public import Facts
 
 /// The pure planner: a play, a host's variables and facts in; the host's plan out. No I/O.
@@ -21,7 +22,7 @@ public enum Planner {
 
     /// A plan from facts that were never gathered would be a guess ("absent" because nobody looked):
     /// refuse it and say what is missing.
-    static func checkGathered(_ request: FactRequest, facts: HostFacts, host: String, at position: SourcePosition) throws(PlanError) {
+    static func checkGathered(_ request: FactRequest, facts: HostFacts, host: String, at position: FileLocation) throws(PlanError) {
         let missing = request.packages.filter { facts.packages[$0] == nil }.map { "package[\($0)]" }
             + request.units.filter { facts.units[$0] == nil }.map { "unit[\($0)]" }
             + request.files.filter { facts.files[$0] == nil }.map { "file[\($0)]" }
@@ -66,7 +67,7 @@ extension Play {
     /// request fits a mixed fleet).
     public func factRequest(vars inventoryVars: [String: String] = [:], host: String = "all") throws(PlanError) -> FactRequest {
         var request = FactRequest()
-        func add(_ body: (inout FactRequest) throws(FactsError) -> Void, at position: SourcePosition) throws(PlanError) {
+        func add(_ body: (inout FactRequest) throws(FactsError) -> Void, at position: FileLocation) throws(PlanError) {
             do { try body(&request) } catch { throw .invalid(position, message: error.description) }
         }
         if let t = timesync {

@@ -1,3 +1,4 @@
+public import FlotillaCore
 /// A playbook: a list of plays, each applying resources to the hosts an inventory pattern selects.
 public struct Playbook: Sendable, Codable, Hashable {
     /// The file it was read from (as given), used in every message.
@@ -25,11 +26,11 @@ public struct Play: Sendable, Codable, Hashable {
     public var timesync: TimesyncSpec?
     public var tasks: [TaskSpec]
     public var handlers: [HandlerSpec]
-    public var position: SourcePosition
+    public var position: FileLocation
 
     public init(
         name: String, hosts: String, vars: [String: Template] = [:], rollout: Rollout = Rollout(), syncGate: SyncGate? = nil,
-        timesync: TimesyncSpec? = nil, tasks: [TaskSpec] = [], handlers: [HandlerSpec] = [], position: SourcePosition
+        timesync: TimesyncSpec? = nil, tasks: [TaskSpec] = [], handlers: [HandlerSpec] = [], position: FileLocation
     ) {
         self.name = name
         self.hosts = hosts

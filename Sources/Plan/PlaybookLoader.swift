@@ -1,3 +1,4 @@
+import FlotillaCore
 import Foundation
 import Facts
 import Yams
@@ -20,9 +21,9 @@ extension Playbook {
         do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
             throw yamlError(error, file: file)
         } catch {
-            throw .yaml(SourcePosition(file: file, line: 0, column: 0), message: "\(error)")
+            throw .yaml(FileLocation(file: file, line: 0, column: 0), message: "\(error)")
         }
-        guard let root else { throw .invalid(SourcePosition(file: file, line: 1, column: 1), message: "the playbook is empty; it must be a list of plays") }
+        guard let root else { throw .invalid(FileLocation(file: file, line: 1, column: 1), message: "the playbook is empty; it must be a list of plays") }
         var reader = YAMLReader(file: file)
         var plays: [Play] = []
         guard case .sequence(let items) = root else {
@@ -43,11 +44,11 @@ extension Playbook {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
             let message = [context.map { $0.text }, problem].compactMap { $0 }.joined(separator: ": ")
-            return .yaml(SourcePosition(file: file, line: mark.line, column: mark.column), message: message)
+            return .yaml(FileLocation(file: file, line: mark.line, column: mark.column), message: message)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return .yaml(SourcePosition(file: file, line: context.mark.line, column: context.mark.column), message: "duplicate keys: " + duplicates.joined(separator: ", "))
+            return .yaml(FileLocation(file: file, line: context.mark.line, column: context.mark.column), message: "duplicate keys: " + duplicates.joined(separator: ", "))
         default:
-            return .yaml(SourcePosition(file: file, line: 0, column: 0), message: "\(error)")
+            return .yaml(FileLocation(file: file, line: 0, column: 0), message: "\(error)")
         }
     }
 }

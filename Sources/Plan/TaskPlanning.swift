@@ -1,3 +1,4 @@
+import FlotillaCore
 import Facts
 
 /// Plans the generic resources of a play's `tasks`.
@@ -60,7 +61,7 @@ extension PlanBuilder {
 
     /// One line in a file, planned as a whole-file write of the edited content (so apply writes atomically
     /// and the plan shows the exact diff).
-    mutating func line(_ spec: LineSpec, path: String, vars: [String: String], reason: String?, at position: SourcePosition) throws(PlanError) {
+    mutating func line(_ spec: LineSpec, path: String, vars: [String: String], reason: String?, at position: FileLocation) throws(PlanError) {
         let f = file(path)
         let id = "file[\(path)]"
         let wanted = try spec.line?.resolve(vars, host: host)

@@ -1,12 +1,13 @@
+public import FlotillaCore
 /// One task of a play: a generic resource, an optional name, and the handlers it notifies when it changes.
 public struct TaskSpec: Sendable, Codable, Hashable {
     public var name: String?
     public var resource: ResourceSpec
     /// Handler names to run once at the end of the play when this task changed something.
     public var notify: [String]
-    public var position: SourcePosition
+    public var position: FileLocation
 
-    public init(name: String? = nil, resource: ResourceSpec, notify: [String] = [], position: SourcePosition) {
+    public init(name: String? = nil, resource: ResourceSpec, notify: [String] = [], position: FileLocation) {
         self.name = name
         self.resource = resource
         self.notify = notify
@@ -111,8 +112,8 @@ public struct HandlerSpec: Sendable, Codable, Hashable {
     public var name: String
     public var unit: Template
     public var action: Action
-    public var position: SourcePosition
-    public init(name: String, unit: Template, action: Action = .restart, position: SourcePosition) {
+    public var position: FileLocation
+    public init(name: String, unit: Template, action: Action = .restart, position: FileLocation) {
         self.name = name
         self.unit = unit
         self.action = action

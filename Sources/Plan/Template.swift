@@ -1,11 +1,12 @@
+public import FlotillaCore
 import Foundation
 
 /// A playbook string that may contain `{{ variable }}` references, with where it was written.
 public struct Template: Sendable, Codable, Hashable, CustomStringConvertible {
     public var raw: String
-    public var position: SourcePosition
+    public var position: FileLocation
 
-    public init(_ raw: String, at position: SourcePosition) {
+    public init(_ raw: String, at position: FileLocation) {
         self.raw = raw
         self.position = position
     }

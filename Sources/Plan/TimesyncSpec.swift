@@ -1,3 +1,4 @@
+public import FlotillaCore
 import Foundation
 
 /// The typed `timesync` resource: what a host's time sync must look like, whatever it runs today.
@@ -25,7 +26,7 @@ public struct TimesyncSpec: Sendable, Codable, Hashable {
     public var distroSources: Bool
     /// Further chrony directives, one per line, appended as they are.
     public var extraLines: [Template]
-    public var position: SourcePosition
+    public var position: FileLocation
 
     public struct MakeStep: Sendable, Codable, Hashable {
         public var threshold: Double
@@ -43,7 +44,7 @@ public struct TimesyncSpec: Sendable, Codable, Hashable {
         remove: [String] = TimesyncSpec.defaultRemove, servers: [TimeSource] = [], pools: [TimeSource] = [],
         allow: [Template] = [], deny: [Template] = [], localStratum: Int? = nil, makestep: MakeStep = MakeStep(),
         minsources: Int? = nil, maxdistance: Double? = nil, rtcsync: Bool = true, guardAgainstReturn: Bool = false,
-        distroSources: Bool = false, extraLines: [Template] = [], position: SourcePosition
+        distroSources: Bool = false, extraLines: [Template] = [], position: FileLocation
     ) {
         self.remove = remove
         self.servers = servers
@@ -87,11 +88,11 @@ public struct TimeSource: Sendable, Codable, Hashable {
     public var key: Int?
     /// Pools only: how many of the pool's addresses to use.
     public var maxsources: Int?
-    public var position: SourcePosition
+    public var position: FileLocation
 
     public init(
         address: Template, iburst: Bool = false, prefer: Bool = false, minpoll: Int? = nil, maxpoll: Int? = nil,
-        nts: Bool = false, xleave: Bool = false, key: Int? = nil, maxsources: Int? = nil, position: SourcePosition
+        nts: Bool = false, xleave: Bool = false, key: Int? = nil, maxsources: Int? = nil, position: FileLocation
     ) {
         self.address = address
         self.iburst = iburst

@@ -1,3 +1,4 @@
+import FlotillaCore
 import Facts
 
 /// What a unit should look like; nil fields are left as they are.
@@ -11,7 +12,7 @@ extension PlanBuilder {
     /// Brings a unit to a goal. A unit that a package installed earlier in this plan is planned "after X is
     /// installed"; masking works whether or not the unit exists (systemd links it to /dev/null).
     @discardableResult
-    mutating func ensureUnit(_ name: String, _ goal: UnitGoal, reason: String, at position: SourcePosition) throws(PlanError) -> Bool {
+    mutating func ensureUnit(_ name: String, _ goal: UnitGoal, reason: String, at position: FileLocation) throws(PlanError) -> Bool {
         let u = unit(name)
         let id = "unit[\(name)]"
         if goal.masked == true {

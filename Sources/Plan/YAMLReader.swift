@@ -1,10 +1,11 @@
+import FlotillaCore
 import Yams
 
 /// A YAML mapping's entries by key, with where each key was written.
 struct Fields {
     var context: String
-    var position: SourcePosition
-    var entries: [String: (keyPosition: SourcePosition, node: Node)]
+    var position: FileLocation
+    var entries: [String: (keyPosition: FileLocation, node: Node)]
     var order: [String]
 
     subscript(key: String) -> Node? { entries[key]?.node }
@@ -27,9 +28,9 @@ struct YAMLReader {
         "copy": "file", "template": "file", "lineinfile": "line",
     ]
 
-    func position(_ node: Node) -> SourcePosition {
-        guard let mark = node.mark else { return SourcePosition(file: file, line: 0, column: 0) }
-        return SourcePosition(file: file, line: mark.line, column: mark.column)
+    func position(_ node: Node) -> FileLocation {
+        guard let mark = node.mark else { return FileLocation(file: file, line: 0, column: 0) }
+        return FileLocation(file: file, line: mark.line, column: mark.column)
     }
 
     static func describe(_ node: Node) -> String {

@@ -1,3 +1,4 @@
+import FlotillaCore
 import Inventory
 import Testing
 
@@ -85,7 +86,7 @@ import Testing
         let directory = try TemporaryDirectory()
         try directory.write("q.ini", "[web]\nweb1 ansible_host=\"unclosed\n")
         #expect(throws: InventoryError.syntax(
-            InventoryLocation(file: directory.path("q.ini"), line: 2, column: 19),
+            FileLocation(file: directory.path("q.ini"), line: 2, column: 19),
             expected: "a closing quote (\")", found: "the end of the line")) {
             try Inventory.load(path: directory.path("q.ini"))
         }

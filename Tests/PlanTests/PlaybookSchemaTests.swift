@@ -1,3 +1,4 @@
+import FlotillaCore
 import Facts
 import Plan
 import Testing
@@ -48,8 +49,8 @@ import Testing
         } catch {
             // The misspelt key is skipped, so the play also has no source: both are reported, in file order.
             #expect(error.all == [
-                .unknownKey(SourcePosition(file: "test.yml", line: 4, column: 5), key: "server", context: "timesync", suggestion: "servers"),
-                .invalid(SourcePosition(file: "test.yml", line: 4, column: 5), message: "timesync needs at least one server or pool, or 'local_stratum' for a master that serves its own clock"),
+                .unknownKey(FileLocation(file: "test.yml", line: 4, column: 5), key: "server", context: "timesync", suggestion: "servers"),
+                .invalid(FileLocation(file: "test.yml", line: 4, column: 5), message: "timesync needs at least one server or pool, or 'local_stratum' for a master that serves its own clock"),
             ])
         }
     }
@@ -82,7 +83,7 @@ import Testing
             serial: [1, "lots"]
           timesync: {servers: ["10.0.0.1"]}
         """
-        #expect(throws: PlanError.badValue(SourcePosition(file: "test.yml", line: 3, column: 17), key: "serial", expected: "a number of hosts (1) or a percentage (\"30%\")", got: "\"lots\"")) {
+        #expect(throws: PlanError.badValue(FileLocation(file: "test.yml", line: 3, column: 17), key: "serial", expected: "a number of hosts (1) or a percentage (\"30%\")", got: "\"lots\"")) {
             try parse(yaml)
         }
     }
@@ -110,7 +111,7 @@ import Testing
               - address: 10.0.0.1
                 maxpoll: 30
         """
-        #expect(throws: PlanError.invalid(SourcePosition(file: "test.yml", line: 4, column: 9), message: "maxpoll 30 is outside chrony's range -6...24 (log2 seconds)")) {
+        #expect(throws: PlanError.invalid(FileLocation(file: "test.yml", line: 4, column: 9), message: "maxpoll 30 is outside chrony's range -6...24 (log2 seconds)")) {
             try parse(yaml)
         }
     }
@@ -128,7 +129,7 @@ import Testing
             Issue.record("\(subnet) accepted")
         } catch {
             guard case .invalid(let at, let message) = error else { Issue.record("wrong error \(error)"); return }
-            #expect(at == SourcePosition(file: "test.yml", line: 4, column: 13))
+            #expect(at == FileLocation(file: "test.yml", line: 4, column: 13))
             #expect(message.contains("'\(subnet)' is not a subnet"))
         }
     }
@@ -155,7 +156,7 @@ import Testing
     }
 
     @Test func misspeltSourceOptionSuggestsTheRightOne() {
-        #expect(throws: PlanError.unknownKey(SourcePosition(file: "test.yml", line: 3, column: 15), key: "ibrust", context: "a time source", suggestion: "iburst")) {
+        #expect(throws: PlanError.unknownKey(FileLocation(file: "test.yml", line: 3, column: 15), key: "ibrust", context: "a time source", suggestion: "iburst")) {
             try parse("- hosts: all\n  timesync:\n    servers: [\"10.0.0.1 ibrust\"]\n")
         }
     }
@@ -207,7 +208,7 @@ import Testing
     }
 
     @Test func aPlaybookIsAListOfPlays() {
-        #expect(throws: PlanError.badValue(SourcePosition(file: "test.yml", line: 1, column: 1), key: "playbook", expected: "a list of plays (each starting with '- name:' or '- hosts:')", got: "a mapping")) {
+        #expect(throws: PlanError.badValue(FileLocation(file: "test.yml", line: 1, column: 1), key: "playbook", expected: "a list of plays (each starting with '- name:' or '- hosts:')", got: "a mapping")) {
             try parse("hosts: all\ntimesync: {servers: [\"10.0.0.1\"]}\n")
         }
     }
@@ -215,7 +216,7 @@ import Testing
 
 @Suite struct AnsibleHabitsTests {
     @Test func ansibleSerialPointsAtRollout() {
-        #expect(throws: PlanError.unknownKey(SourcePosition(file: "a.yml", line: 2, column: 3), key: "serial", context: "a play", suggestion: "rollout.serial")) {
+        #expect(throws: PlanError.unknownKey(FileLocation(file: "a.yml", line: 2, column: 3), key: "serial", context: "a play", suggestion: "rollout.serial")) {
             try Playbook.parse(yaml: "- hosts: all\n  serial: 1\n  timesync: {servers: [\"10.0.0.1\"]}\n", file: "a.yml")
         }
     }
@@ -230,7 +231,7 @@ import Testing
         let play = try Playbook.parse(yaml: "- hosts: all\n  tasks:\n    - file: {path: /etc/app.conf, content: x}\n", file: "a.yml").plays[0]
         var facts = try Repo.facts("debian13-ntpsec")
         facts.files["/etc/app.conf"] = FileFact(path: "/etc/app.conf", state: .notRegular, mode: "755", owner: "root", group: "root", size: 4096)
-        #expect(throws: PlanError.cannotPlan(SourcePosition(file: "a.yml", line: 3, column: 7), host: "h", resource: "file[/etc/app.conf]", reason: "something other than a regular file is at that path (a directory?); Flotilla will not replace it")) {
+        #expect(throws: PlanError.cannotPlan(FileLocation(file: "a.yml", line: 3, column: 7), host: "h", resource: "file[/etc/app.conf]", reason: "something other than a regular file is at that path (a directory?); Flotilla will not replace it")) {
             try Planner.plan(play, host: "h", vars: [:], facts: facts)
         }
     }
@@ -248,7 +249,7 @@ import Testing
 
 @Suite struct DuplicateKeyTests {
     @Test func aKeyGivenTwiceIsAnError() {
-        #expect(throws: PlanError.yaml(SourcePosition(file: "d.yml", line: 1, column: 3), message: "duplicate keys: hosts")) {
+        #expect(throws: PlanError.yaml(FileLocation(file: "d.yml", line: 1, column: 3), message: "duplicate keys: hosts")) {
             try Playbook.parse(yaml: "- hosts: all\n  timesync: {servers: [\"10.0.0.1\"]}\n  hosts: web\n", file: "d.yml")
         }
     }

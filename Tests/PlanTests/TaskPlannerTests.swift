@@ -1,3 +1,4 @@
+import FlotillaCore
 import Facts
 import Plan
 import Testing
@@ -34,7 +35,7 @@ import Testing
     }
 
     @Test func unitThatNothingProvidesCannotBePlanned() throws {
-        #expect(throws: PlanError.cannotPlan(SourcePosition(file: "tasks.yml", line: 3, column: 7), host: "web1", resource: "unit[nginx.service]", reason: "systemd has no unit nginx.service on this host and nothing before it in the play installs it")) {
+        #expect(throws: PlanError.cannotPlan(FileLocation(file: "tasks.yml", line: 3, column: 7), host: "web1", resource: "unit[nginx.service]", reason: "systemd has no unit nginx.service on this host and nothing before it in the play installs it")) {
             try plan("""
             - hosts: web
               tasks:

@@ -1,3 +1,4 @@
+import FlotillaCore
 import Foundation
 import Facts
 import Plan
@@ -219,7 +220,7 @@ import Testing
     @Test func missingInventoryVariableIsNamedWithItsPosition() throws {
         var vars = labVars
         vars["timemaster_address"] = nil
-        #expect(throws: PlanError.unknownVariable(SourcePosition(file: book.file, line: 36, column: 9), name: "timemaster_address", host: "lab-02")) {
+        #expect(throws: PlanError.unknownVariable(FileLocation(file: book.file, line: 36, column: 9), name: "timemaster_address", host: "lab-02")) {
             try Planner.plan(book.plays[1], host: "lab-02", vars: vars, facts: try Repo.facts("debian12-timesyncd"))
         }
     }
@@ -233,7 +234,7 @@ import Testing
             Issue.record("accepted")
         } catch {
             guard case .invalid(let at, let message) = error else { Issue.record("wrong error \(error)"); return }
-            #expect(at == SourcePosition(file: book.file, line: 19, column: 13))
+            #expect(at == FileLocation(file: book.file, line: 19, column: 13))
             #expect(message == "'10.88.0.0/99' is not a subnet: the prefix length must be 0 to 32 ({{ vpc_subnet }} on lab-01)")
         }
     }
