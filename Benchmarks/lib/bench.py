@@ -13,6 +13,8 @@
                                        treemon and GNU time files, the fleet dir and log marks, uname, load)
     bench.py report RESULTS.jsonl      the comparison table(s), with Flotilla's ratio to every other tool; when a case
                                        ran several times (BENCH_REPEAT) the run with the lowest wall time is shown
+    bench.py apply-timeline RESULTS_DIR  where each floor and Flotilla run spent its time, per host: from the floor's
+                                       timestamps in its logs and from Flotilla's journal (FLOTILLA_DB of the run)
     bench.py apply-report RESULTS.jsonl  issue 6's table (Benchmarks/apply.sh): per N, the median of each contender's
                                        correct runs, its overhead over the floor, and Flotilla's overhead against
                                        Ansible's (target: at most a tenth)
@@ -215,6 +217,8 @@ def record(args):
         accepted=seen["accepted"],
         load=a.get("load", ""),
         command=a.get("command", ""),
+        t0=float(a["t0"]),
+        t1=float(a["t1"]),
     )
     return row
 
@@ -362,6 +366,55 @@ def apply_report(path, target_ratio=0.1):
     return "\n".join(out)
 
 
+def apply_timeline(results_dir):
+    """For every correct floor and Flotilla run of apply.sh: when (seconds after the contender was started) each
+    host's changes began, when chrony was started on it, how long its sync gate took, when it was done, and how
+    long the contender took to exit after the last host. The floor's times come from the `floor-time` lines its
+    script prints, Flotilla's from its journal (steps and hosts with start and finish times)."""
+    import sqlite3
+    rows = [json.loads(line) for line in open(os.path.join(results_dir, "results.jsonl")) if line.strip()]
+    out = []
+    for r in rows:
+        if r.get("status") != "ok" or r["id"] not in ("floor", "flotilla") or "t0" not in r:
+            continue
+        base = os.path.join(results_dir, f"n{r['n']}-{r['case']}-{r['id']}-{r.get('run', 1)}")
+        t0, hosts = r["t0"], {}
+        if r["id"] == "floor":
+            for path in glob.glob(base + ".floor/*.log"):
+                marks = {}
+                for line in open(path, errors="replace"):
+                    parts = line.split()
+                    if len(parts) == 3 and parts[0] == "floor-time":
+                        marks[parts[1]] = float(parts[2]) - t0
+                name = os.path.basename(path)[:-4]
+                end = marks.get("bound-passed", marks.get("waitsync-passed"))
+                if "start" in marks and "chrony-started" in marks and end is not None:
+                    hosts[name] = (marks["start"], marks["chrony-started"], end)
+        else:
+            db = base + ".sqlite"
+            if not os.path.exists(db):
+                continue
+            c = sqlite3.connect(db)
+            for host, finished in c.execute("SELECT host, finished FROM journal_host"):
+                steps = c.execute("SELECT started, finished, description FROM journal_step WHERE host = ? ORDER BY step_index", (host,)).fetchall()
+                if not steps or finished is None:
+                    continue
+                started_chrony = [f for (_, f, d) in steps if d.startswith("systemctl start chrony") or d.startswith("systemctl restart chrony")]
+                hosts[host] = (steps[0][0] - t0, (started_chrony or [steps[-1][1]])[-1] - t0, finished - t0)
+        if not hosts:
+            continue
+        first = [h[0] for h in hosts.values()]
+        chrony = [h[1] for h in hosts.values()]
+        gate = [h[2] - h[1] for h in hosts.values()]
+        done = [h[2] for h in hosts.values()]
+        out.append(
+            f"n={r['n']:<3} {r['id']:<8} run {r.get('run', 1)}: wall {r['wall_s']:.2f}; changes begin {min(first):.2f}-{max(first):.2f}; "
+            f"chrony started {min(chrony):.2f}-{max(chrony):.2f} (median {median(chrony):.2f}); "
+            f"gate {min(gate):.2f}-{max(gate):.2f} (median {median(gate):.2f}); last host done {max(done):.2f}; "
+            f"exit {r['wall_s'] - max(done):+.2f} after it")
+    return "\n".join(out)
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -379,6 +432,8 @@ def main(argv):
         print(json.dumps(record(argv[2:])))
     elif cmd == "report" and len(argv) == 3:
         print(report(argv[2]))
+    elif cmd == "apply-timeline" and len(argv) == 3:
+        print(apply_timeline(argv[2]))
     elif cmd == "apply-report" and len(argv) == 3:
         print(apply_report(argv[2]))
     else:
