@@ -77,9 +77,30 @@ write_versions
 raise_nofile
 
 lab() { "$FLOTILLA" lab "$@"; }
-cleanup() { [ "${BENCH_KEEP_LAB:-0}" = 1 ] || lab down >/dev/null 2>&1; }
+
+# Every lab host is a booted systemd (PID 1, journald, logind, ...) running as root of the machine's user namespace,
+# about 12 inotify instances per host, all counted against root's fs.inotify.max_user_instances (Debian: 128). A
+# lab of 30 hosts then fails to boot some hosts (their systemd logs "Failed to create inotify object: Too many open
+# files" and never starts sshd; `lab up` gives up after 120 s). Raised for the benchmark, put back at the end.
+INOTIFY_FILE=/proc/sys/fs/inotify/max_user_instances
+INOTIFY_WAS=$(cat "$INOTIFY_FILE")
+raise_inotify() {
+  local max=0 n need
+  for n in "${NS[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
+  need=$((16 * max + 256))
+  if [ "$INOTIFY_WAS" -lt "$need" ]; then
+    say "$ME: fs.inotify.max_user_instances $INOTIFY_WAS -> $need for a lab of $max hosts (put back at the end)"
+    echo "$need" > "$INOTIFY_FILE" || die "cannot raise fs.inotify.max_user_instances"
+    echo "fs.inotify.max_user_instances: $INOTIFY_WAS, raised to $need for the runs" >> "$RESULTS/versions.txt"
+  fi
+}
+cleanup() {
+  [ "${BENCH_KEEP_LAB:-0}" = 1 ] || lab down >/dev/null 2>&1
+  [ "$(cat "$INOTIFY_FILE")" = "$INOTIFY_WAS" ] || { [ "${BENCH_KEEP_LAB:-0}" = 1 ] || echo "$INOTIFY_WAS" > "$INOTIFY_FILE"; }
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+raise_inotify
 
 # The lab's hosts as "NAME ADDRESS" lines (every host's name and ansible_host in the inventory), sorted by name.
 lab_hosts() {
