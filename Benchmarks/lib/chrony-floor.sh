@@ -30,9 +30,14 @@ host() {
   purge=$(dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' ntp ntpsec openntpd 2>/dev/null | awk '$1 ~ /^[ir]/ {print $2}')
   [ -z "$purge" ] || apt purge $purge
 
-  # systemd-timesyncd stopped and masked (a mask needs no unit file).
-  systemctl stop systemd-timesyncd.service 2>/dev/null || true
-  systemctl mask systemd-timesyncd.service
+  # systemd-timesyncd stopped and masked (a mask needs no unit file). Like every systemctl call below, only when
+  # the host needs it: each costs the host a reload of systemd's configuration (enable also runs
+  # systemd-sysv-install), and on a machine whose cores the hosts share, wasted host work would flatter the floor's
+  # rivals.
+  if [ "$(systemctl is-enabled systemd-timesyncd.service 2>/dev/null)" != masked ]; then
+    [ "$(systemctl is-active systemd-timesyncd.service 2>/dev/null)" != active ] || systemctl stop systemd-timesyncd.service
+    systemctl mask systemd-timesyncd.service
+  fi
 
   # The purged daemons kept out.
   cat > /etc/apt/preferences.d/flotilla-timesync <<'PIN'
@@ -51,7 +56,7 @@ Pin-Priority: -1
 PIN
 
   # chrony unmasked and installed.
-  systemctl unmask chrony.service
+  [ "$(systemctl is-enabled chrony.service 2>/dev/null)" != masked ] || systemctl unmask chrony.service
   [ "$(dpkg-query -W -f '${db:Status-Abbrev}' chrony 2>/dev/null)" = "ii " ] || apt install chrony
 
   cat > /etc/chrony/chrony.conf <<'CONF'
@@ -78,10 +83,10 @@ CONF
     grep -q '^DAEMON_OPTS=' /etc/default/chrony || echo 'DAEMON_OPTS="-F 1 -x"' >> /etc/default/chrony
     mkdir -p /etc/systemd/system/chrony.service.d
     printf '[Unit]\nConditionCapability=\n' > /etc/systemd/system/chrony.service.d/flotilla-no-cap-sys-time.conf
+    systemctl daemon-reload
   fi
 
-  systemctl daemon-reload
-  systemctl enable chrony.service
+  [ "$(systemctl is-enabled chrony.service 2>/dev/null)" = enabled ] || systemctl enable chrony.service
   systemctl restart chrony.service
   echo "floor-time chrony-started $(date +%s.%N)"
 
