@@ -13,6 +13,11 @@
                                        treemon and GNU time files, the fleet dir and log marks, uname, load)
     bench.py report RESULTS.jsonl      the comparison table(s), with Flotilla's ratio to every other tool; when a case
                                        ran several times (BENCH_REPEAT) the run with the lowest wall time is shown
+    bench.py apply-timeline RESULTS_DIR  where each floor and Flotilla run spent its time, per host: from the floor's
+                                       timestamps in its logs and from Flotilla's journal (FLOTILLA_DB of the run)
+    bench.py apply-report RESULTS.jsonl  issue 6's table (Benchmarks/apply.sh): per N, the median of each contender's
+                                       correct runs, its overhead over the floor, and Flotilla's overhead against
+                                       Ansible's (target: at most a tenth)
 """
 
 import glob
@@ -68,6 +73,21 @@ def answered(paths, n, kind):
                 m = ADHOC.match(line)
                 if m:
                     seen.add(int(m.group(1)[1:]))
+    return len([h for h in seen if 1 <= h <= n])
+
+
+CONVERGED = re.compile(r"^(node\d{2,})\s+converged\s*$")
+
+
+def converged(path, n):
+    """Hosts node01..nodeN that the independent check after the run (apply.sh's verify) found converged."""
+    if not path or not os.path.exists(path):
+        return 0
+    seen = set()
+    for line in open(path, errors="replace"):
+        m = CONVERGED.match(line)
+        if m:
+            seen.add(int(m.group(1)[4:]))
     return len([h for h in seen if 1 <= h <= n])
 
 
@@ -148,11 +168,15 @@ def record(args):
     a = dict(arg.split("=", 1) for arg in args)
     n = int(a["n"])
     row = {"id": a["id"], "label": a["label"], "case": a["case"], "n": n, "total": n, "date": a.get("date", "")}
+    if a.get("run"):
+        row["run"] = int(a["run"])
     if a.get("skip"):
         row.update(status="skipped", note=a["skip"])
         return row
     counted = count(a["out"], a["t0"], a["t1"], a.get("uname") or None)
-    if a.get("ok_kind"):
+    if a.get("ok_kind") == "verify":
+        ok = converged(a.get("verify"), n)
+    elif a.get("ok_kind"):
         ok = answered(a["out"], n, a["ok_kind"])
     elif a["case"] == "one":
         ok = counted["timestamps"]
@@ -193,6 +217,8 @@ def record(args):
         accepted=seen["accepted"],
         load=a.get("load", ""),
         command=a.get("command", ""),
+        t0=float(a["t0"]),
+        t1=float(a["t1"]),
     )
     return row
 
@@ -272,6 +298,123 @@ def report(path):
     return "\n".join(out)
 
 
+def median(values):
+    v = sorted(values)
+    if not v:
+        return None
+    k = len(v) // 2
+    return v[k] if len(v) % 2 else (v[k - 1] + v[k]) / 2
+
+
+APPLY_ORDER = ["floor", "ansible", "flotilla"]
+
+
+def apply_report(path, target_ratio=0.1):
+    """Issue 6: for each N, each contender's median over its correct runs (a run counts only when the tool exited 0
+    and the check afterwards found every host converged), overhead = median wall - the floor's median wall, and
+    Flotilla's overhead against Ansible's."""
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    out = []
+    for n in sorted({r["n"] for r in rows}):
+        mine = [r for r in rows if r["n"] == n]
+        ids = sorted({r["id"] for r in mine}, key=lambda i: (APPLY_ORDER.index(i) if i in APPLY_ORDER else 9, i))
+        stats = {}
+        for i in ids:
+            runs = [r for r in mine if r["id"] == i and r.get("status") != "skipped"]
+            good = [r for r in runs if r["status"] == "ok"]
+            label = next((r["label"] for r in mine if r["id"] == i), i)
+            stats[i] = {
+                "label": label, "runs": len(runs), "ok": len(good),
+                "wall": median([r["wall_s"] for r in good]), "cpu": median([r["cpu_s"] for r in good]),
+                "mb": median([r.get("peak_tree_pss_kb", 0) / 1024 for r in good]),
+                "walls": [r["wall_s"] for r in sorted(runs, key=lambda r: r.get("run", 0))],
+                "statuses": [r["status"] for r in sorted(runs, key=lambda r: r.get("run", 0))],
+                "loads": [r.get("load", "") for r in runs],
+                "other": median([r.get("other_cpu_s") or 0 for r in good]),
+            }
+        floor = stats.get("floor", {}).get("wall")
+        out.append(f"\nN={n} lab hosts, parallelism {n}: Playbooks/chrony.yml's job on fresh hosts, median of correct runs")
+        header = (f"{'contender':<46} {'wall s':>7} {'overhead s':>10} {'CPU s':>7} {'peak MB':>8} {'hosts+other':>11} "
+                  f"{'correct':>8}  {'every run: wall s (FAILED = not converged or exit != 0)'}")
+        out.append(header)
+        out.append("-" * len(header))
+        for i in ids:
+            st = stats[i]
+            over = "-" if floor is None or st["wall"] is None or i == "floor" else f"{st['wall'] - floor:+.2f}"
+            runs = ", ".join(fmt(w) if s == "ok" else f"FAILED({fmt(w)})" for w, s in zip(st["walls"], st["statuses"]))
+            out.append(
+                f"{st['label']:<46} {fmt(st['wall']):>7} {over:>10} {fmt(st['cpu']):>7} {fmt(st['mb'], 0):>8} "
+                f"{fmt(st['other'], 1):>11} {st['ok']:>3}/{st['runs']:<4}  {runs}")
+        fl, an = stats.get("flotilla", {}).get("wall"), stats.get("ansible", {}).get("wall")
+        if floor is not None and fl is not None and an is not None:
+            fo, ao = fl - floor, an - floor
+            ratio = fo / ao if ao > 0 else float("inf")
+            met = ao > 0 and fo <= ao * target_ratio
+            out.append(f"Flotilla's overhead {fo:+.2f} s, Ansible's {ao:+.2f} s: ratio {ratio:.3f} "
+                       f"(target <= {target_ratio}: {'MET' if met else 'NOT MET'}; Ansible's overhead / 10 = {ao * target_ratio:.2f} s)")
+        else:
+            out.append("overhead ratio: not available (a contender has no correct run)")
+        loads = sorted({str(x) for st in stats.values() for x in st["loads"] if x != ""}, key=lambda x: float(x))
+        if loads:
+            out.append(f"1-min load average just before the runs: {loads[0]} to {loads[-1]}")
+    out.append("\nwall s = GNU time's elapsed time of the contender (ansible-playbook, the floor's ssh fan-out, flotilla apply),")
+    out.append("inside the lab's network namespace; overhead = wall - the floor's wall; CPU s = user+sys of the contender's")
+    out.append("whole process tree on the controller (ssh clients and ControlPersist masters included), not the hosts';")
+    out.append("peak MB = peak summed PSS of that tree; hosts+other = CPU seconds the rest of the machine (the lab hosts'")
+    out.append("dpkg, systemd and chronyd, and anything else running) used during the run; correct = runs whose tool exited 0")
+    out.append("and whose every host the independent check afterwards found converged.")
+    return "\n".join(out)
+
+
+def apply_timeline(results_dir):
+    """For every correct floor and Flotilla run of apply.sh: when (seconds after the contender was started) each
+    host's changes began, when chrony was started on it, how long its sync gate took, when it was done, and how
+    long the contender took to exit after the last host. The floor's times come from the `floor-time` lines its
+    script prints, Flotilla's from its journal (steps and hosts with start and finish times)."""
+    import sqlite3
+    rows = [json.loads(line) for line in open(os.path.join(results_dir, "results.jsonl")) if line.strip()]
+    out = []
+    for r in rows:
+        if r.get("status") != "ok" or r["id"] not in ("floor", "flotilla") or "t0" not in r:
+            continue
+        base = os.path.join(results_dir, f"n{r['n']}-{r['case']}-{r['id']}-{r.get('run', 1)}")
+        t0, hosts = r["t0"], {}
+        if r["id"] == "floor":
+            for path in glob.glob(base + ".floor/*.log"):
+                marks = {}
+                for line in open(path, errors="replace"):
+                    parts = line.split()
+                    if len(parts) == 3 and parts[0] == "floor-time":
+                        marks[parts[1]] = float(parts[2]) - t0
+                name = os.path.basename(path)[:-4]
+                end = marks.get("bound-passed", marks.get("waitsync-passed"))
+                if "start" in marks and "chrony-started" in marks and end is not None:
+                    hosts[name] = (marks["start"], marks["chrony-started"], end)
+        else:
+            db = base + ".sqlite"
+            if not os.path.exists(db):
+                continue
+            c = sqlite3.connect(db)
+            for host, finished in c.execute("SELECT host, finished FROM journal_host"):
+                steps = c.execute("SELECT started, finished, description FROM journal_step WHERE host = ? ORDER BY step_index", (host,)).fetchall()
+                if not steps or finished is None:
+                    continue
+                started_chrony = [f for (_, f, d) in steps if d.startswith("systemctl start chrony") or d.startswith("systemctl restart chrony")]
+                hosts[host] = (steps[0][0] - t0, (started_chrony or [steps[-1][1]])[-1] - t0, finished - t0)
+        if not hosts:
+            continue
+        first = [h[0] for h in hosts.values()]
+        chrony = [h[1] for h in hosts.values()]
+        gate = [h[2] - h[1] for h in hosts.values()]
+        done = [h[2] for h in hosts.values()]
+        out.append(
+            f"n={r['n']:<3} {r['id']:<8} run {r.get('run', 1)}: wall {r['wall_s']:.2f}; changes begin {min(first):.2f}-{max(first):.2f}; "
+            f"chrony started {min(chrony):.2f}-{max(chrony):.2f} (median {median(chrony):.2f}); "
+            f"gate {min(gate):.2f}-{max(gate):.2f} (median {median(gate):.2f}); last host done {max(done):.2f}; "
+            f"exit {r['wall_s'] - max(done):+.2f} after it")
+    return "\n".join(out)
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -289,6 +432,10 @@ def main(argv):
         print(json.dumps(record(argv[2:])))
     elif cmd == "report" and len(argv) == 3:
         print(report(argv[2]))
+    elif cmd == "apply-timeline" and len(argv) == 3:
+        print(apply_timeline(argv[2]))
+    elif cmd == "apply-report" and len(argv) == 3:
+        print(apply_report(argv[2]))
     else:
         print(__doc__, file=sys.stderr)
         return 2

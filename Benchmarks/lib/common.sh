@@ -1,5 +1,5 @@
-# Shared by Benchmarks/run.sh and Benchmarks/audit.sh (sourced, not run). The caller sets HERE, ROOT, LIB, ME
-# (its name for messages) before sourcing, and N and FLEET before calling measure/skip.
+# Shared by Benchmarks/run.sh, Benchmarks/audit.sh and Benchmarks/apply.sh (sourced, not run). The caller sets HERE,
+# ROOT, LIB, ME (its name for messages) before sourcing, and N and FLEET before calling measure/skip.
 # shellcheck shell=bash
 
 FLOTILLA=${FLOTILLA:-$ROOT/.build/release/flotilla}
@@ -101,12 +101,23 @@ ansible_env() {
 }
 
 # measure ID LABEL CASE -- COMMAND...: run COMMAND under treemon + GNU time, check its output, append a result line.
-# OK_KIND (see bench.py answered) and OK_EXIT (accepted exit statuses, default 0) may be set for one call.
+# OK_KIND (see bench.py answered) and OK_EXIT (accepted exit statuses, default 0) may be set for one call, and:
+#   MEASURE_RUN  run only this run number (the caller repeats; default: runs 1..REPEAT here)
+#   PREPARE      a command run (untimed) before each run, e.g. a fresh lab; the run is recorded as failed without
+#                running COMMAND when it fails; it is given the run's file prefix as its argument
+#   VERIFY       a command run (untimed) after each run, given the run's file prefix; its output goes to
+#                PREFIX.verify, which OK_KIND=verify reads ("NAME converged" per host)
 measure() {
   local id=$1 label=$2 case=$3; shift 4
-  local run base rc t0 t1 load busy
-  for ((run = 1; run <= REPEAT; run++)); do
+  local run base rc t0 t1 load busy first=1 last=$REPEAT
+  if [ -n "${MEASURE_RUN:-}" ]; then first=$MEASURE_RUN last=$MEASURE_RUN; fi
+  for ((run = first; run <= last; run++)); do
     base=$RESULTS/n$N-$case-$id-$run
+    if [ -n "${PREPARE:-}" ] && ! $PREPARE "$base"; then
+      say "  [$case] $label: not run: '$PREPARE' failed"
+      "$PY" "$LIB/bench.py" record id="$id" label="$label" case="$case" n="$N" skip="preparation failed ($PREPARE)" run="$run" >> "$RESULTS/results.jsonl"
+      continue
+    fi
     settle
     busy=$("$PY" "$LIB/bench.py" quiet "$QUIET_WAIT" "$QUIET_BELOW")
     "$PY" "$LIB/bench.py" mark "$FLEET" > "$base.marks"
@@ -118,9 +129,10 @@ measure() {
     rc=$?
     t1=$(date +%s.%N)
     settle   # the servers' per-connection processes must be reaped before their CPU can be read
+    if [ -n "${VERIFY:-}" ]; then $VERIFY "$base" > "$base.verify" 2>&1; fi
     "$PY" "$LIB/bench.py" record id="$id" label="$label" case="$case" n="$N" rc="$rc" t0="$t0" t1="$t1" \
       out="$base.out,$base.err" mon="$base.mon" time="$base.time" fleet="$FLEET" marks="$base.marks" uname="$UNAME" \
-      ok_kind="${OK_KIND:-}" ok_exit="${OK_EXIT:-0}" \
+      ok_kind="${OK_KIND:-}" ok_exit="${OK_EXIT:-0}" verify="$base.verify" run="$run" \
       load="$load" busy_before="$busy" date="$(date -u '+%Y-%m-%d %H:%M:%S UTC')" command="$*" >> "$RESULTS/results.jsonl"
     tail -1 "$RESULTS/results.jsonl" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); print("    %s: wall %.2f s, CPU %.2f s, sshd CPU %.2f s, other %.1f s, peak %.0f MB (PSS), %d/%d ok, kex %s" % (r["status"].upper(), r["wall_s"], r["cpu_s"], r["server_cpu_s"], r["other_cpu_s"], r["peak_tree_pss_kb"]/1024, r["ok"], r["total"], ",".join(r["kex"]) or "?"))' >&2
   done

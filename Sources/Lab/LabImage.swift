@@ -15,7 +15,7 @@ public struct LabImage: Sendable, Hashable {
     }
 
     /// Bumped whenever what goes into an image changes, so a cached image of an older recipe is rebuilt.
-    public static let recipe = 3
+    public static let recipe = 4
 
     /// True when the build finished (the info file is written last, and the directory renamed after it) with
     /// the current recipe.
