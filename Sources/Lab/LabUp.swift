@@ -75,6 +75,19 @@ extension Lab {
         }
     }
 
+    /// Each host's systemd and services hold about 12 inotify instances, all of them root's, and the kernel's
+    /// default `fs.inotify.max_user_instances` is 128: past about ten hosts the later ones never start sshd.
+    /// Raised (never lowered) to what the lab needs, and said; the machine keeps the higher limit afterwards.
+    static func raiseInotifyLimit(hosts: Int, progress: @Sendable (String) -> Void) async throws {
+        let path = "/proc/sys/fs/inotify/max_user_instances"
+        guard let text = SmallFile.read(path), let current = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+        // 16 a host leaves room for this machine's own (8 hosts fit the default 128, as every test lab does).
+        guard current < 16 * hosts else { return }
+        let raised = max(1024, 16 * hosts)
+        try await LocalCommand.run(["sysctl", "-q", "-w", "fs.inotify.max_user_instances=\(raised)"])
+        progress("raised fs.inotify.max_user_instances from \(current) to \(raised): each host's systemd holds about 12")
+    }
+
     private func bringUp(
         _ options: LabUpOptions, image: LabImage, progress: @escaping @Sendable (String) -> Void
     ) async throws -> (LabRecord, [LabTiming]) {
@@ -124,6 +137,7 @@ extension Lab {
         try await startTimeServer(image: image, store: store)
         lap("time server answering")
 
+        try await Self.raiseInotifyLimit(hosts: options.hosts, progress: progress)
         progress("hosts: \(options.hosts) containers from the \(options.distro.rawValue) image")
         let hosts = await store.record.hosts
         let keys = try await withThrowingTaskGroup(of: (HostRecord, [String]).self) { group in
