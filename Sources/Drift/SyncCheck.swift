@@ -15,6 +15,8 @@ public struct SyncCheck: Sendable, Hashable {
     /// after chrony starts, its first samples leave a bound of seconds although the offset looks tiny, and
     /// the audit would not vouch for such a host (its critical threshold is 1 s by default).
     public var maxErrorBound: Double? = nil
+    /// `chronyc waitsync`'s max-correction in `waitForSync`, seconds (0: not checked); nil: `maxOffset`.
+    public var maxCorrection: Double? = nil
 
     public init(expectedSources: [String] = [], become: Become? = nil, maxOffset: Double? = nil, timeout: Duration = .seconds(20)) {
         self.expectedSources = expectedSources

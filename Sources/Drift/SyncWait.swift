@@ -24,7 +24,7 @@ extension SyncCheck {
     ///
     /// One check first: a host without chrony, without a running chronyd or without any source fails at once
     /// (waiting cannot help). Otherwise chrony waits on the host, in one round trip: `chronyc waitsync TRIES
-    /// MAXCORR 0 INTERVAL`, where MAXCORR is `maxOffset` (0: not checked). waitsync alone never says why it
+    /// MAXCORR 0 INTERVAL`, where MAXCORR is `maxCorrection`, else `maxOffset` (0: not checked). waitsync alone never says why it
     /// failed (with no usable source it just times out), so the same check runs again afterwards, and is
     /// repeated every `interval` until the deadline when waitsync was satisfied but the check is not (a source
     /// other than the expected one still selected).
@@ -41,7 +41,7 @@ extension SyncCheck {
         let remaining = timeout - (clock.now - start)
         if remaining > .zero {
             let tries = max(1, Int((remaining.seconds / step).rounded(.down)))
-            let argv = ["chronyc", "waitsync", String(tries), SecondsText.fixed(maxOffset ?? 0, 6), "0", SecondsText.fixed(step, 3)]
+            let argv = ["chronyc", "waitsync", String(tries), SecondsText.fixed(maxCorrection ?? maxOffset ?? 0, 6), "0", SecondsText.fixed(step, 3)]
             var wait = RemoteCommand(.argv(argv), timeout: remaining + .seconds(5), become: become)
             wait.outputLimit = 64 << 10
             _ = try await connection.run(wait)

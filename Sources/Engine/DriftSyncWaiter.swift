@@ -15,6 +15,8 @@ public struct DriftSyncWaiter: SyncWaiter {
         // The gate's maximum offset when given, else its maximum remaining correction (0: not checked).
         let bound = gate.maxOffset ?? (gate.maxCorrection > 0 ? gate.maxCorrection : nil)
         var check = SyncCheck(expectedSources: source.map { [$0] } ?? [], become: become, maxOffset: bound)
+        // waitsync waits with the playbook's max_correction (0: not checked), not with max_offset.
+        check.maxCorrection = gate.maxCorrection
         // The gate vouches for what the audit will: the error bound within the audit's default critical 1 s.
         check.maxErrorBound = 1.0
         let wait = try await check.waitForSync(

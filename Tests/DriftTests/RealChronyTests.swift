@@ -1,3 +1,4 @@
+import Synchronization
 import Drift
 import FlotillaCore
 import Foundation
@@ -77,6 +78,14 @@ import Testing
         let nobody = try await SyncCheck.waitForSync(silent.connection(), expected: ["127.0.0.9"], maxOffset: 0.1, timeout: .seconds(4))
         #expect(!nobody.passed)
         #expect(nobody.failure?.hasPrefix("no source has answered: 127.0.0.9") == true, "\(nobody.failure ?? "")")
+
+        // waitsync gets the max-correction when one is given, not the offset bound checked afterwards.
+        let recording = RecordingConnection(inner: silent.connection())
+        var check = SyncCheck(expectedSources: ["127.0.0.9"], maxOffset: 0.05)
+        check.maxCorrection = 0.1
+        _ = try await check.waitForSync(on: recording, timeout: .seconds(3))
+        let waitsync = try #require(recording.lines.first { $0.contains("waitsync") })
+        #expect(waitsync.contains("'0.100000'") || waitsync.contains(" 0.100000 "), "\(waitsync)")
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -260,4 +269,27 @@ struct NamespaceTransport: Transport {
         guard let host = hosts.first(where: { $0.name == target.name }) else { throw Down(host: target.name) }
         return host.connection()
     }
+}
+
+/// Passes commands on to another connection and keeps their command lines.
+final class RecordingConnection: Connection, Sendable {
+    let inner: any Connection
+    private let recorded = Mutex<[String]>([])
+    var target: ConnectionTarget { inner.target }
+    var lines: [String] { recorded.withLock { $0 } }
+
+    init(inner: any Connection) {
+        self.inner = inner
+    }
+
+    func run(_ command: RemoteCommand) async throws -> CommandResult {
+        recorded.withLock { $0.append(command.wireForm().line) }
+        return try await inner.run(command)
+    }
+
+    func stream(_ command: RemoteCommand) -> AsyncThrowingStream<StreamEvent, any Error> {
+        streamAfterRunning(command)
+    }
+
+    func close() async { await inner.close() }
 }
