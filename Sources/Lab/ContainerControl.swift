@@ -44,13 +44,24 @@ enum ContainerControl {
     /// Waits until the container's boot lets users other than root log in: `/run/nologin` (seen through
     /// `/proc/INIT/root`, the container's own mount namespace) is gone. Returns at once when the container's
     /// init cannot be found (nothing to wait for that this check could see).
-    static func waitForUserLogins(_ container: LabProcess, timeout: Double) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+    ///
+    /// On this machine kind a container's systemd-user-sessions.service sometimes fails while many containers
+    /// boot at once (their systemd instances share one cgroup), and then /run/nologin stays for good: admin and
+    /// operator could never log in. After `grace` seconds the file is removed here, which is all that unit's
+    /// `systemd-user-sessions start` does, and the returned text says so.
+    static func waitForUserLogins(_ container: LabProcess, timeout: Double, grace: Double = 20) async throws -> String? {
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int64(timeout * 1000))
         while ContinuousClock.now < deadline {
             let children = (try? String(contentsOfFile: "/proc/\(container.pid)/task/\(container.pid)/children", encoding: .utf8)) ?? ""
-            guard let initPID = children.split(separator: " ").first.flatMap({ Int32($0) }) else { return }
-            if !FileManager.default.fileExists(atPath: "/proc/\(initPID)/root/run/nologin") { return }
+            guard let initPID = children.split(separator: " ").first.flatMap({ Int32($0) }) else { return nil }
+            let nologin = "/proc/\(initPID)/root/run/nologin"
+            if !FileManager.default.fileExists(atPath: nologin) { return nil }
+            if start.duration(to: .now) > .milliseconds(Int64(grace * 1000)), unlink(nologin) == 0 {
+                return "/run/nologin was still there \(Int(grace)) s after sshd answered (systemd-user-sessions did not run); removed it as that unit does"
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
+        return nil
     }
 }

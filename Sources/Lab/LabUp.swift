@@ -172,8 +172,10 @@ extension Lab {
         }
         // sshd answers before boot has finished; until systemd-user-sessions removes /run/nologin, pam_nologin
         // refuses every user but root (admin's become path would fail right after `up`).
-        for process in containers {
-            try await ContainerControl.waitForUserLogins(process, timeout: options.sshTimeout)
+        for (host, process) in zip(hosts, containers) {
+            if let note = try await ContainerControl.waitForUserLogins(process, timeout: options.sshTimeout) {
+                progress("\(host.name): \(note)")
+            }
         }
         lap("every sshd answering")
         // The upstream must answer where the hosts look for it.
