@@ -67,12 +67,12 @@ public struct ClockCrossCheck: Sendable, Codable, Hashable {
         guard count > 0 else { throw DriftError.invalidSetting(name: "cross-check samples", value: String(count), reason: "at least one sample is needed") }
         let command = RemoteCommand(.argv(["sh", "-c", script]), timeout: limit)
         let conversation = try await connection.converse(command, turns: turns(count))
-        return try reading(conversation.turns, asked: count, result: conversation.result, host: host)
+        return try reading(conversation.turns, result: conversation.result, host: host)
     }
 
     /// The cross-check from a conversation's turns: every answer must be `seconds.nanoseconds`, and at least
     /// one must have come back.
-    public static func reading(_ turns: [Turn], asked: Int, result: CommandResult, host: String) throws(DriftError) -> ClockCrossCheck {
+    public static func reading(_ turns: [Turn], result: CommandResult, host: String) throws(DriftError) -> ClockCrossCheck {
         var samples: [Sample] = []
         for turn in turns {
             let text = turn.answerText.trimmingWhitespace()

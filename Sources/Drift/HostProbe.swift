@@ -37,7 +37,7 @@ public struct HostProbe: Sendable {
         let stdout = result.stdoutText
         if samples > 0 {
             do {
-                o.crossCheck = try ClockCrossCheck.reading(conversation.turns, asked: samples, result: result, host: host)
+                o.crossCheck = try ClockCrossCheck.reading(conversation.turns, result: result, host: host)
             } catch {
                 o.crossCheckError = error.description
             }
