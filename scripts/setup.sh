@@ -2,7 +2,7 @@
 # Debian packages Flotilla and its tests need. Idempotent; needs root.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then echo "setup.sh: run as root (apt-get, network namespaces and containers need it)" >&2; exit 1; fi
-pkgs=(libssh2-1-dev pkg-config openssh-server openssh-client sudo debootstrap systemd-container iproute2 sqlite3 procps util-linux debian-archive-keyring)
+pkgs=(libssh2-1-dev pkg-config openssh-server openssh-client sudo openssl debootstrap systemd-container iproute2 sqlite3 procps util-linux debian-archive-keyring)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

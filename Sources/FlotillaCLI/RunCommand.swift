@@ -54,13 +54,7 @@ public struct RunCommand: AsyncParsableCommand {
     public func run() async throws {
         let commands = self.commands
         let limit = timeout.flatMap(DurationText.parse)
-        let (_, _, loaded) = try await loadTargets(inventory, fleet)
-        let targets = loaded.map { target -> ConnectionTarget in
-            var target = target
-            if become, target.become == nil { target.become = Become() }
-            if !become { target.become = nil }
-            return target
-        }
+        let (_, _, targets) = try await loadTargets(inventory, fleet, become: become)
         let transport = fleet.transport()
         let console = Console.shared
         let style = Style(terminal: console.stdoutIsTerminal)

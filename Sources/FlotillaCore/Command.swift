@@ -45,13 +45,15 @@ public struct RemoteCommand: Sendable, Hashable {
         RemoteCommand(.shell(line), stdin: stdin, timeout: timeout)
     }
 
-    /// The command line as the remote shell receives it, sudo and timeout wrappers included, and the bytes
-    /// for its stdin.
+    /// The command line as the remote shell receives it, sudo and timeout wrappers included, the bytes for its
+    /// stdin, and, with a become password, the handshake that decides when the password and the stdin may go out.
     ///
     /// With a timeout the command runs under coreutils `timeout` on the host (inside sudo, so that it may
     /// kill root's processes): libssh2 1.10 cannot send a signal over a channel, and sshd does not end a
     /// command when its channel is closed, so only the host itself can stop a command that overran.
-    public func wireForm() -> (line: String, stdin: [UInt8]?) {
+    ///
+    /// The password is never part of `stdin`: a connection sends it only when `sudo` asks (see `SudoHandshake`).
+    public func wire(token: String = SudoHandshake.randomToken()) -> Wire {
         var inner: String
         switch body {
         case .argv(let args): inner = ShellQuote.join(args)
@@ -62,32 +64,56 @@ public struct RemoteCommand: Sendable, Hashable {
             let seconds = millis % 1000 == 0 ? "\(millis / 1000)s" : "\(millis / 1000).\(String(format: "%03d", Int(millis % 1000)))s"
             inner = ShellQuote.join(["timeout", "-k", "2s", seconds, "sh", "-c", inner])
         }
-        guard let become else { return (inner, stdin) }
-        var sudo = ["sudo"]
-        var input = stdin
-        if let password = become.password {
-            // -S reads the password from stdin; -p '' keeps the prompt off stderr. sudo reads one line and
-            // leaves the rest of stdin to the command.
-            sudo += ["-S", "-p", ""]
-            input = Array((password + "\n").utf8) + (stdin ?? [])
-        } else {
-            sudo += ["-n"]
+        guard let become else { return Wire(line: inner, stdin: stdin, sudo: nil) }
+        guard let password = become.password else {
+            // -n: fail instead of prompting; nothing is sent that sudo could read as a password.
+            let line = ShellQuote.join(["sudo", "-n", "-H", "-u", become.user, "--", "sh", "-c", inner])
+            return Wire(line: line, stdin: stdin, sudo: nil)
         }
-        sudo += ["-H", "-u", become.user, "--", "sh", "-c", inner]
-        return (ShellQuote.join(sudo), input)
+        // -S reads the password from stdin, but only when sudo asks (with the prompt given by -p); the ready line
+        // comes first on stdout once the command runs as the become user.
+        let handshake = SudoHandshake(password: password, token: token)
+        let line = ShellQuote.join([
+            "sudo", "-S", "-p", handshake.prompt, "-H", "-u", become.user, "--",
+            "sh", "-c", "echo \(handshake.ready)\n\(inner)",
+        ])
+        return Wire(line: line, stdin: stdin, sudo: handshake)
+    }
+
+    /// The command line and stdin of `wire()`, for connections that send stdin up front. With a become password
+    /// such a connection never sends the password, so sudo fails rather than read the command's input.
+    public func wireForm() -> (line: String, stdin: [UInt8]?) {
+        let wire = wire()
+        return (wire.line, wire.stdin)
+    }
+
+    /// What goes over the channel for one command.
+    public struct Wire: Sendable {
+        public var line: String
+        /// The command's own stdin (never the password).
+        public var stdin: [UInt8]?
+        /// With a become password: hold stdin back and answer sudo through this.
+        public var sudo: SudoHandshake?
     }
 }
 
 /// Privilege escalation through sudo.
 public struct Become: Sendable, Hashable {
     public var user: String
-    /// Sent on stdin with `sudo -S` when given; otherwise `sudo -n` fails instead of prompting.
+    /// Sent on stdin with `sudo -S` when given, and only when sudo asks for it (`SudoHandshake`); without one,
+    /// `sudo -n` fails instead of prompting.
     public var password: String?
 
     public init(user: String = "root", password: String? = nil) {
         self.user = user
         self.password = password
     }
+}
+
+extension Become: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The password masked, so that no interpolation or dump of a target can show it.
+    public var description: String { "become \(user)\(password == nil ? "" : " (password ********)")" }
+    public var debugDescription: String { description }
 }
 
 /// How a remote command ended.

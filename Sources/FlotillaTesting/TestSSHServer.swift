@@ -12,6 +12,8 @@ public final class TestSSHServer: Sendable {
     public let knownHostsPath: String
     public let hostPublicKey: String
     private let pid: Int32
+    /// The login users this server has besides root (see `SudoUser`).
+    public let users: [SudoUser]
 
     public enum Failure: Error, CustomStringConvertible {
         case notRoot
@@ -27,12 +29,34 @@ public final class TestSSHServer: Sendable {
         }
     }
 
-    /// Starts sshd. `extraConfig` lines are appended to sshd_config.
-    public static func start(extraConfig: [String] = [], userKeyType: String = "ed25519") async throws -> TestSSHServer {
-        try await offload { try TestSSHServer(extraConfig: extraConfig, userKeyType: userKeyType) }
+    /// A login user of a test server and what sudo lets it do.
+    public struct SudoUser: Sendable, Hashable {
+        public enum Rule: Sendable, Hashable {
+            /// `NOPASSWD: ALL`: sudo never asks.
+            case noPassword
+            /// `ALL`: sudo asks for the password every time (no cached timestamp between commands).
+            case password
+            /// `ALL` with one timestamp for all of the user's sessions: after one sudo, later ones do not ask.
+            case cachedPassword
+        }
+        /// A name made for this server alone (never one of the machine's own users).
+        public let name: String
+        public let password: String
+        public let rule: Rule
     }
 
-    private init(extraConfig: [String], userKeyType: String) throws {
+    /// Starts sshd. `extraConfig` lines are appended to sshd_config.
+    ///
+    /// With `sudoRules`, sshd runs in a mount namespace of its own where /etc/passwd, /etc/shadow and
+    /// /etc/sudoers are the machine's plus one user per rule (and sudoers has only root's line and theirs): sudo
+    /// then asks for real passwords through PAM while the machine's own users, files and sudoers stay untouched.
+    public static func start(
+        extraConfig: [String] = [], userKeyType: String = "ed25519", sudoRules: [SudoUser.Rule] = []
+    ) async throws -> TestSSHServer {
+        try await offload { try TestSSHServer(extraConfig: extraConfig, userKeyType: userKeyType, sudoRules: sudoRules) }
+    }
+
+    private init(extraConfig: [String], userKeyType: String, sudoRules: [SudoUser.Rule]) throws {
         guard getuid() == 0 else { throw Failure.notRoot }
         var template = Array("/tmp/flotilla-sshd.XXXXXX".utf8CString)
         guard let dirPointer = mkdtemp(&template) else { throw Failure.didNotStart("mkdtemp failed") }
@@ -48,6 +72,17 @@ public final class TestSSHServer: Sendable {
         hostPublicKey = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8)
             .split(separator: " ").prefix(2).joined(separator: " ")
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        users = try Self.writeUserFiles(sudoRules, directory: directory)
+        var command = ["/usr/sbin/sshd", "-D", "-e", "-f", directory + "/sshd_config"]
+        if !users.isEmpty {
+            // unshare execs (no fork), so the PID is sshd's own; every session inherits the namespace.
+            command = [
+                "unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount --bind \"$1/passwd\" /etc/passwd && mount --bind \"$1/shadow\" /etc/shadow && "
+                    + "mount --bind \"$1/sudoers\" /etc/sudoers && shift && exec \"$@\"",
+                "sh", directory,
+            ] + command
+        }
 
         var lastLog = ""
         for _ in 0..<20 {
@@ -69,8 +104,7 @@ public final class TestSSHServer: Sendable {
                 Subsystem sftp internal-sftp
                 """ + "\n" + extraConfig.joined(separator: "\n") + "\n"
             try config.write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
-            let started = try LocalProcess.start(
-                ["/usr/sbin/sshd", "-D", "-e", "-f", directory + "/sshd_config"], logFile: directory + "/sshd.log")
+            let started = try LocalProcess.start(command, logFile: directory + "/sshd.log")
             // Wait for the port to accept connections.
             for _ in 0..<100 {
                 if Self.canConnect(port: candidate) {
@@ -91,11 +125,52 @@ public final class TestSSHServer: Sendable {
         throw Failure.didNotStart(lastLog)
     }
 
-    /// A target for this server as root with the generated key and known_hosts.
-    public func target(name: String = "testhost", policy: HostKeyPolicy? = .strict) -> ConnectionTarget {
+    /// A target for this server as root (or `user`) with the generated key and known_hosts.
+    public func target(name: String = "testhost", user: String = "root", policy: HostKeyPolicy? = .strict) -> ConnectionTarget {
         ConnectionTarget(
-            name: name, address: "127.0.0.1", port: port, user: "root", identityFiles: [userKeyPath],
+            name: name, address: "127.0.0.1", port: port, user: user, identityFiles: [userKeyPath],
             identitiesOnly: true, knownHostsFiles: [knownHostsPath], hostKeyPolicy: policy)
+    }
+
+    /// The user made for `rule`.
+    public func user(_ rule: SudoUser.Rule) -> SudoUser? { users.first { $0.rule == rule } }
+
+    /// passwd, shadow and sudoers for the namespace: the machine's files plus one user per rule, all logging in
+    /// with the server's user key, their home the server's directory.
+    private static func writeUserFiles(_ rules: [SudoUser.Rule], directory: String) throws -> [SudoUser] {
+        guard !rules.isEmpty else { return [] }
+        let tag = String(UInt32.random(in: 0x1000_0000...0xffff_ffff), radix: 16)
+        var passwd = try String(contentsOfFile: "/etc/passwd", encoding: .utf8)
+        var shadow = try String(contentsOfFile: "/etc/shadow", encoding: .utf8)
+        var sudoers = """
+            Defaults env_reset
+            Defaults lecture=never
+            Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            root ALL=(ALL:ALL) ALL
+
+            """
+        var users: [SudoUser] = []
+        for (index, rule) in rules.enumerated() {
+            let user = SudoUser(name: "flt\(tag)u\(index)", password: "pw-\(tag)-\(index) \\'\"$x", rule: rule)
+            let uid = 64_000 + Int(UInt16.random(in: 0...999)) * 10 + index
+            let hash = try LocalProcess.run(["openssl", "passwd", "-6", "-stdin"], stdin: Array((user.password + "\n").utf8))
+            guard hash.status == 0 else { throw Failure.command("openssl passwd -6", hash.status, hash.text) }
+            passwd += "\(user.name):x:\(uid):65534::\(directory):/bin/bash\n"
+            shadow += "\(user.name):\(hash.text.trimmingCharacters(in: .whitespacesAndNewlines)):19000:0:99999:7:::\n"
+            switch rule {
+            case .noPassword: sudoers += "\(user.name) ALL=(ALL:ALL) NOPASSWD: ALL\n"
+            case .password: sudoers += "\(user.name) ALL=(ALL:ALL) ALL\n"
+            case .cachedPassword: sudoers += "Defaults:\(user.name) timestamp_type=global\n\(user.name) ALL=(ALL:ALL) ALL\n"
+            }
+            users.append(user)
+        }
+        try passwd.write(toFile: directory + "/passwd", atomically: true, encoding: .utf8)
+        try shadow.write(toFile: directory + "/shadow", atomically: true, encoding: .utf8)
+        try sudoers.write(toFile: directory + "/sudoers", atomically: true, encoding: .utf8)
+        chmod(directory + "/passwd", 0o644)
+        chmod(directory + "/shadow", 0o640)
+        chmod(directory + "/sudoers", 0o440)
+        return users
     }
 
     /// Replaces the server's host key (as a reinstalled host would) and restarts nothing: sshd reads host
@@ -119,6 +194,8 @@ public final class TestSSHServer: Sendable {
         kill(pid, SIGTERM)
         _ = LocalProcess.wait(pid)
         try? FileManager.default.removeItem(atPath: directory)
+        // sudo's timestamps of the server's users (kept outside the namespace, in /run).
+        for user in users { try? FileManager.default.removeItem(atPath: "/run/sudo/ts/" + user.name) }
     }
 
     public var log: String { (try? String(contentsOfFile: directory + "/sshd.log", encoding: .utf8)) ?? "" }

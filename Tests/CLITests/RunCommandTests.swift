@@ -123,4 +123,56 @@ import FlotillaTesting
         #expect(result.status == 1)
         #expect(result.text.contains("\(path):3:"), "\(result.text)")
     }
+
+    /// The issue's repro: with a become password and nothing that makes sudo ask (root, NOPASSWD, a cached
+    /// timestamp), `cat` used to print the password and --json put it in "stdout". The password here is set only as
+    /// ansible_become_password, without ansible_become: --become alone must use it, as Ansible's does.
+    @Test func becomePasswordNeverReachesTheCommandOrTheOutput() async throws {
+        let server = try await TestSSHServer.start(sudoRules: [.noPassword, .password])
+        defer { server.stop() }
+        let dir = server.directory
+        let nopass = try #require(server.user(.noPassword)), pass = try #require(server.user(.password))
+        func quoted(_ text: String) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: [text]), as: UTF8.self).dropFirst().dropLast().description
+        }
+        func host(_ user: String, _ password: String) throws -> String {
+            """
+                  ansible_host: 127.0.0.1
+                  ansible_port: \(server.port)
+                  ansible_ssh_private_key_file: \(try quoted(server.userKeyPath))
+                  ansible_user: \(user)
+                  ansible_become_password: \(try quoted(password))
+            """
+        }
+        let yaml = """
+            all:
+              vars:
+                flotilla_known_hosts_file: \(try quoted(server.knownHostsPath))
+              hosts:
+                asroot:
+            \(try host("root", "RootHasNoNeedOfThis"))
+                nopasswd:
+            \(try host(nopass.name, "NeverAskedFor"))
+                password:
+            \(try host(pass.name, pass.password))
+
+            """
+        try yaml.write(toFile: dir + "/become.yml", atomically: true, encoding: .utf8)
+        for format in [["--json"], []] {
+            let result = try await FlotillaBinary.run(["run", "-i", dir + "/become.yml", "--become"] + format + ["--", "cat; echo END; id -un"])
+            #expect(result.status == 0, "\(result.text)")
+            for secret in ["RootHasNoNeedOfThis", "NeverAskedFor", pass.password, "flotilla-sudo-", "flotilla-become-ready-"] {
+                #expect(!result.text.contains(secret), "\(format): \(secret) in \(result.text)")
+            }
+            if format == ["--json"] {
+                let lines = result.text.split(separator: "\n").filter { $0.hasPrefix("{") }
+                #expect(lines.count == 3)
+                for line in lines {
+                    let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                    let commands = try #require(object["commands"] as? [[String: Any]])
+                    #expect(commands.map { $0["stdout"] as? String } == ["END\nroot\n"], "\(line)")
+                }
+            }
+        }
+    }
 }

@@ -20,13 +20,6 @@ import FlotillaCore
         #expect(cmd.wireForm().stdin == nil)
     }
 
-    @Test func becomePasswordGoesOnStdinBeforeTheCommandsInput() {
-        let cmd = RemoteCommand(.shell("cat"), stdin: Array("data".utf8), become: Become(password: "pw"))
-        let wire = cmd.wireForm()
-        #expect(wire.line == "sudo -S -p '' -H -u root -- sh -c cat")
-        #expect(wire.stdin == Array("pw\ndata".utf8))
-    }
-
     @Test func durationsParse() {
         #expect(DurationText.parse("50ms") == .milliseconds(50))
         #expect(DurationText.parse("1s") == .seconds(1))

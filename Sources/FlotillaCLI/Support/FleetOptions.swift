@@ -82,7 +82,10 @@ public struct TargetResolver: Sendable {
         return TargetResolver(config: config, options: options)
     }
 
-    public func target(for host: InventoryHost, in inventory: Inventory) throws -> ConnectionTarget {
+    /// `become`: true escalates whatever the inventory says (`--become`), false never does, nil follows the
+    /// inventory's `ansible_become`. Escalation always uses the inventory's `ansible_become_user` and
+    /// `ansible_become_password`, as Ansible's `--become` does.
+    public func target(for host: InventoryHost, in inventory: Inventory, become: Bool? = nil) throws -> ConnectionTarget {
         let vars = try inventory.connectionVars(for: host)
         let ssh = config.resolve(host: vars.address ?? host.name, user: vars.user)
         // As ssh does: the local user's name when nothing else names one.
@@ -101,7 +104,7 @@ public struct TargetResolver: Sendable {
             identityFiles: identities.map(expandTilde),
             identitiesOnly: ssh.identitiesOnly ?? false,
             password: vars.password,
-            become: vars.become == true ? Become(user: vars.becomeUser ?? "root", password: vars.becomePassword) : nil,
+            become: (become ?? vars.become ?? false) ? Become(user: vars.becomeUser ?? "root", password: vars.becomePassword) : nil,
             knownHostsFiles: knownHosts.map(expandTilde),
             hostKeyPolicy: options.hostKeyPolicy ?? vars.hostKeyPolicy ?? ssh.strictHostKeyChecking)
     }
@@ -116,7 +119,7 @@ extension HostKeyPolicy: ExpressibleByArgument {}
 
 /// Loads the inventory and resolves the selected hosts' targets (file reads on the blocking pool).
 public func loadTargets(
-    _ inventoryOptions: InventoryOptions, _ fleet: FleetOptions
+    _ inventoryOptions: InventoryOptions, _ fleet: FleetOptions, become: Bool? = nil
 ) async throws -> (inventory: Inventory, hosts: [InventoryHost], targets: [ConnectionTarget]) {
     let resolver = try await TargetResolver.load(fleet)
     let paths = inventoryOptions.inventory, limit = inventoryOptions.limit
@@ -124,7 +127,7 @@ public func loadTargets(
         let inventory = try Inventory.load(paths: paths)
         return (inventory, try inventory.select(pattern: limit))
     }
-    let targets = try hosts.map { try resolver.target(for: $0, in: inventory) }
+    let targets = try hosts.map { try resolver.target(for: $0, in: inventory, become: become) }
     if targets.contains(where: { $0.hostKeyPolicy == .off }) {
         Console.shared.err("WARNING: host key checking is OFF: Flotilla cannot tell these hosts from impostors.\n")
     }

@@ -9,6 +9,9 @@ import FlotillaCore
 /// The traps from docs (libssh2-notes.md) are handled here: both streams are always drained (they share one
 /// window); a read of 0 is not the end, `libssh2_channel_eof` is; the exit status is trusted only after EOF
 /// and a completed close, otherwise it is `.unknown`, never a false 0.
+///
+/// With a become password, stdin waits for `SudoHandshake`: the password goes out only when sudo asks for it,
+/// and the command's own stdin only after the command has started as the become user.
 final class RunOperation: LoopOperation, @unchecked Sendable {
     private enum Phase { case open, exec, io, close, waitClosed, free, done }
 
@@ -16,6 +19,13 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
     private let line: [CChar]
     /// The bytes being written: the command's stdin first, then one prompt at a time.
     private var pending: [UInt8]
+    /// With a become password: the command's stdin, held until sudo has let the command start.
+    private var held: [UInt8] = []
+    private var sudo: SudoHandshake?
+    /// Set when sudo neither asked for the password nor started the command within `handshakeLimit`.
+    private var handshakeExpired = false
+    private var handshakeTimer: TimerID?
+    static let handshakeLimit = Duration.seconds(30)
     private var tracker: TurnTracker?
     private let limit: Int
     private let sink: ((OutputChunk) -> Void)?
@@ -35,6 +45,8 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
     private var wasCancelled = false
     private var graceTimer: TimerID?
     private let loopBuffer: ReadBuffer
+    private let loop: EventLoop
+    private let becomeUser: String?
     private let sessionPointer: UncheckedBox<() -> OpaquePointer?>
 
     private static let window: UInt32 = 2 * 1024 * 1024
@@ -42,15 +54,23 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
     private static let readSize = 64 * 1024
 
     init(session: SSHSession, command: RemoteCommand, turns: Turns? = nil, sink: ((OutputChunk) -> Void)?) {
-        let wire = command.wireForm()
+        let wire = command.wire()
         hostName = session.target.name
         line = Array(wire.line.utf8CString.dropLast())
-        pending = wire.stdin ?? []
+        sudo = wire.sudo
+        if sudo != nil {
+            pending = []
+            held = wire.stdin ?? []
+        } else {
+            pending = wire.stdin ?? []
+        }
         tracker = turns.map(TurnTracker.init)
         inputDone = false
         limit = command.outputLimit
         self.sink = sink
         loopBuffer = session.loop.readBuffer
+        loop = session.loop
+        becomeUser = command.become?.user
         sessionPointer = UncheckedBox({ [weak session] in session?.raw })
         super.init()
         timeout = command.timeout
@@ -72,6 +92,14 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
         if !begun {
             begun = true
             started = .now
+            if sudo != nil {
+                handshakeTimer = session.loop.schedule(at: .now + Self.handshakeLimit) { [weak self, weak session] in
+                    guard let self, let session, self.phase != .done else { return }
+                    self.handshakeTimer = nil
+                    self.handshakeExpired = true
+                    session.drive()
+                }
+            }
         }
         while true {
             switch phase {
@@ -151,6 +179,7 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
 
             case .free:
                 let status = exitStatus()
+                finishHandshake()
                 if let channel {
                     let rc = libssh2_channel_free(channel)
                     if rc == LibSSH2.eagain { return false }
@@ -176,6 +205,21 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
     private enum InputStep { case progressed, blockedOnSend, blockedOnWindow, awaitingAnswer, finished, failed(Int32) }
 
     private func feedInput(_ raw: OpaquePointer) -> InputStep {
+        if sudo?.started == false, written == pending.count {
+            if let password = sudo!.takePassword() {
+                pending = password
+                written = 0
+            } else if sudo!.state == .refused || handshakeExpired {
+                // Never a second try: close stdin and let sudo give up with its own message.
+                return sendEOF(raw)
+            } else {
+                return .awaitingAnswer
+            }
+        } else if sudo?.started == true, !held.isEmpty, written == pending.count {
+            pending = held
+            held = []
+            written = 0
+        }
         if written == pending.count, tracker?.wantsPrompt == true {
             // Timed before the first write attempt: the window can only come out wider, never narrower.
             tracker!.promptSent()
@@ -204,6 +248,11 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
             return .failed(Int32(rc))
         }
         if let tracker, !tracker.finished { return .awaitingAnswer }
+        if sudo?.started == false { return .awaitingAnswer }
+        return sendEOF(raw)
+    }
+
+    private func sendEOF(_ raw: OpaquePointer) -> InputStep {
         let rc = libssh2_channel_send_eof(channel)
         if rc == LibSSH2.eagain { return blocked(raw) }
         if rc < 0, !isChannelGone(rc) { return .failed(rc) }
@@ -241,6 +290,21 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
     }
 
     private func keep(_ chunk: UnsafeRawBufferPointer, stderr isStderr: Bool) {
+        if sudo != nil {
+            // sudo's prompts and the ready line are the handshake's, never the command's output.
+            let wasStarted = sudo!.started
+            let passed = isStderr ? sudo!.stderr(chunk) : sudo!.stdout(chunk)
+            if !wasStarted, sudo!.started {
+                loop.cancel(handshakeTimer)
+                handshakeTimer = nil
+            }
+            if !passed.isEmpty { passed.withUnsafeBytes { keepCommandOutput($0, stderr: isStderr) } }
+            return
+        }
+        keepCommandOutput(chunk, stderr: isStderr)
+    }
+
+    private func keepCommandOutput(_ chunk: UnsafeRawBufferPointer, stderr isStderr: Bool) {
         if !isStderr, tracker != nil { tracker!.stdout(chunk) }
         if let sink {
             sink(isStderr ? .stderr(Array(chunk)) : .stdout(Array(chunk)))
@@ -250,6 +314,24 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
         if chunk.count > room { truncated = true }
         let kept = chunk.prefix(room)
         if isStderr { stderr.append(contentsOf: kept) } else { stdout.append(contentsOf: kept) }
+    }
+
+    /// Hands over what the handshake still held, and says why sudo got no password when it asked.
+    private func finishHandshake() {
+        guard var handshake = sudo else { return }
+        loop.cancel(handshakeTimer)
+        handshakeTimer = nil
+        let (out, err) = handshake.flush()
+        var note = ""
+        if handshake.state == .refused {
+            note = "flotilla: sudo asked for the password of \(becomeUser ?? "root")'s become a second time: the password was refused, and was not sent again\n"
+        } else if handshakeExpired, !handshake.started {
+            note = "flotilla: sudo neither asked for the password with Flotilla's prompt nor started the command within \(Self.handshakeLimit.seconds) s\n"
+        }
+        sudo = nil
+        if !out.isEmpty { out.withUnsafeBytes { keepCommandOutput($0, stderr: false) } }
+        let extra = err + Array(note.utf8)
+        if !extra.isEmpty { extra.withUnsafeBytes { keepCommandOutput($0, stderr: true) } }
     }
 
     private func exitStatus() -> ExitStatus {
