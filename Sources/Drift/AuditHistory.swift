@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import FlotillaCore
 
 /// Every audit, kept in the SQLite database the apply journal also uses (`FlotillaPaths.database`).
 ///
@@ -31,8 +32,7 @@ public final class AuditHistory: Sendable {
     public init(path: String) throws(DriftError) {
         self.path = path
         do {
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            try PrivateState.prepare(databasePath: path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             queue = try DatabaseQueue(path: path, configuration: configuration)

@@ -29,8 +29,7 @@ public final class Journal: Sendable {
     ) async throws(EngineError) -> Journal {
         do {
             let pool = try await offload { () throws -> DatabasePool in
-                let dir = (path as NSString).deletingLastPathComponent
-                if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+                try PrivateState.prepare(databasePath: path)
                 var config = Configuration()
                 config.busyMode = .timeout(10)
                 config.label = "flotilla-journal"

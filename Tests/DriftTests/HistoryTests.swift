@@ -7,6 +7,27 @@ import Testing
         NSTemporaryDirectory() + "flotilla-history-\(UUID().uuidString)/flotilla.sqlite"
     }
 
+    /// The history holds host names, addresses and findings: its folder and files are the owner's alone, and an
+    /// older database left at 0644 is tightened when it is opened.
+    @Test func theHistoryAndItsFolderAreReadableByTheirOwnerOnly() throws {
+        let path = Self.temporaryPath()
+        let folder = (path as NSString).deletingLastPathComponent
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func mode(_ p: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as! NSNumber).intValue
+        }
+        let history = try AuditHistory(path: path)
+        _ = try history.record(AuditReport(startedAt: 1000, duration: 1, policy: Fixture.policy, hosts: [try Fixture.audit("synced", host: "node01")]))
+        #expect(try mode(folder) == 0o700)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(files.contains("flotilla.sqlite"))
+        for file in files { #expect(try mode(folder + "/" + file) == 0o600, "\(file)") }
+
+        chmod(path, 0o644)
+        _ = try AuditHistory(path: path)
+        #expect(try mode(path) == 0o600)
+    }
+
     @Test func auditsRoundTripAndFilterByHostAndTime() throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }

@@ -12,6 +12,28 @@ import Testing
             hosts: hosts.map { (playIndex: $0.0, play: $0.1, host: $0.2, batch: $0.3) })
     }
 
+    /// The journal holds hosts, commands and their output: its folder, the database and SQLite's -wal and -shm
+    /// files are the owner's alone, and an older journal left at 0644 is tightened when it is opened.
+    @Test func theJournalAndItsFolderAreReadableByTheirOwnerOnly() async throws {
+        let folder = NSTemporaryDirectory() + "flotilla-journal-mode-\(UUID().uuidString)/state"
+        let path = folder + "/flotilla.sqlite"
+        defer { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
+        func mode(_ p: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as! NSNumber).intValue
+        }
+        let journal = try await Journal.open(path: path)
+        _ = try await journal.start(newRun(hosts: [(0, "p", "node01", 1)]))
+        #expect(try mode(folder) == 0o700)
+        #expect(try mode((folder as NSString).deletingLastPathComponent) == 0o700)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(Set(files).isSuperset(of: ["flotilla.sqlite", "flotilla.sqlite-wal", "flotilla.sqlite-shm"]), "\(files)")
+        for file in files { #expect(try mode(folder + "/" + file) == 0o600, "\(file)") }
+
+        for file in files { chmod(folder + "/" + file, 0o644) }
+        _ = try await Journal.open(path: path)
+        for file in files { #expect(try mode(folder + "/" + file) == 0o600, "\(file) after reopening") }
+    }
+
     @Test func runHostsAndStepsAreWrittenAndReadBack() async throws {
         let tmp = TemporaryJournalPath()
         defer { tmp.remove() }

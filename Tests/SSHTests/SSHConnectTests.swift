@@ -117,6 +117,25 @@ import SSH
         #expect(host == "nowhere")
     }
 
+    /// As ssh: a private key that others may read is refused, with ssh's reason, before it is ever used; the same
+    /// key at 0600 logs in.
+    @Test func aPrivateKeyReadableByOthersIsRefusedAsSshRefusesIt() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        for mode: mode_t in [0o644, 0o640, 0o604, 0o660] {
+            chmod(server.userKeyPath, mode)
+            let error = await #expect(throws: SSHError.self) { try await transport().connect(server.target()) }
+            let text = String(describing: error!)
+            #expect(text.contains(server.userKeyPath), "\(text)")
+            #expect(text.contains("permissions 0\(String(mode, radix: 8)) are too open"), "\(text)")
+            #expect(text.contains("UNPROTECTED PRIVATE KEY FILE"), "\(text)")
+        }
+        chmod(server.userKeyPath, 0o600)
+        let session = try await transport().connect(server.target())
+        #expect(try await session.run(.shell("true")).status == .exited(0))
+        await session.close()
+    }
+
     @Test func aPassphraseProtectedKeyIsDecryptedOncePerRun() async throws {
         let server = try await TestSSHServer.start()
         defer { server.stop() }

@@ -94,6 +94,7 @@ final class KeyStore: Sendable {
 
     /// Blocking: runs on the blocking pool.
     private func load(_ path: String) throws -> PrivateKey {
+        if let reason = Self.permissionProblem(path) { throw SSHError.privateKey(path: path, reason: reason) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SSHError.privateKey(path: path, reason: "cannot be read")
         }
@@ -110,6 +111,17 @@ final class KeyStore: Sendable {
                 reason: "is protected by a passphrase; set FLOTILLA_SSH_PASSPHRASE, run on a terminal to be asked, or load it into ssh-agent")
         }
         return PrivateKey(path: path, type: info.type, data: try Self.decrypt(path: path, passphrase: secret))
+    }
+
+    /// As ssh's `sshkey_perm_ok`: a key file owned by the user who runs Flotilla must not be readable or writable by
+    /// group or others (ssh prints "UNPROTECTED PRIVATE KEY FILE!" and ignores such a key).
+    static func permissionProblem(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        guard info.st_uid == getuid(), info.st_mode & 0o077 != 0 else { return nil }
+        let mode = String(info.st_mode & 0o777, radix: 8)
+        return "is unprotected: permissions 0\(mode) are too open, others may read it (ssh refuses it too: "
+            + "\"UNPROTECTED PRIVATE KEY FILE!\"); make it readable by its owner only: chmod 600 \(path)"
     }
 
     /// Decrypts a copy of the key with ssh-keygen in a private tmpfs directory. The passphrase reaches
