@@ -18,6 +18,8 @@ public import FlotillaCore
 /// | becomePassword | `ansible_become_password`, `ansible_become_pass`, `ansible_sudo_pass` |
 /// | knownHostsFile | `flotilla_known_hosts_file` |
 /// | hostKeyPolicy | `ansible_host_key_checking`/`ansible_ssh_host_key_checking` (false is `off`, true `strict`), overridden by `flotilla_host_key_policy` (strict, accept-new, off) |
+/// | connection | `ansible_connection` |
+/// | sshArguments | the words of `ansible_ssh_args`, `ansible_ssh_common_args` and `ansible_ssh_extra_args`, in that order (as Ansible puts them on ssh's command line) |
 ///
 /// A variable set to null counts as unset. Paths are kept as written (`~` is not expanded here).
 public struct HostConnectionVars: Sendable, Hashable {
@@ -33,6 +35,12 @@ public struct HostConnectionVars: Sendable, Hashable {
     public var becomePassword: String?
     public var knownHostsFile: String?
     public var hostKeyPolicy: HostKeyPolicy?
+    /// `ansible_connection` as written (ssh, smart, local, docker...).
+    public var connection: String?
+    /// ssh command-line arguments from the inventory, split as Ansible splits them.
+    public var sshArguments: [String] = []
+    /// The variables `sshArguments` came from, for messages.
+    public var sshArgumentVariables: [String] = []
 
     public init(
         name: String, address: String? = nil, port: Int? = nil, user: String? = nil, keyFile: String? = nil,
@@ -142,6 +150,21 @@ public struct HostConnectionVars: Sendable, Hashable {
                     expected: "strict, accept-new or off")
             }
             vars.hostKeyPolicy = parsed
+        }
+        vars.connection = try string("ansible_connection")
+        for variable in ["ansible_ssh_args", "ansible_ssh_common_args", "ansible_ssh_extra_args"] {
+            guard let text = try string(variable) else { continue }
+            do {
+                let words = try ShellWords.split(text).map(\.text)
+                if !words.isEmpty {
+                    vars.sshArguments += words
+                    vars.sshArgumentVariables.append(variable)
+                }
+            } catch {
+                throw InventoryError.invalidConnectionVariable(
+                    host: host, variable: variable, value: text,
+                    expected: "ssh arguments with balanced quotes (the \(error.quote) at offset \(error.offset) is never closed)")
+            }
         }
         return vars
     }

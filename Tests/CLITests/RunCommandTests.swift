@@ -175,4 +175,55 @@ import FlotillaTesting
             }
         }
     }
+
+    /// A bastion in ssh_config or in the inventory's ssh arguments is never bypassed: the host is refused, with where
+    /// the option was written, and the server behind it is never contacted. `ProxyJump none` on the command line
+    /// wins over the config's bastion, as in ssh.
+    @Test func aBastionFlotillaCannotUseIsRefusedNeverBypassed() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        let dir = server.directory
+        try """
+            Host *
+              UserKnownHostsFile \(server.knownHostsPath)
+            Host behind-*
+              HostName 127.0.0.1
+              Port \(server.port)
+              ProxyJump bastion.example.org
+            """.write(toFile: dir + "/ssh_config", atomically: true, encoding: .utf8)
+        // As under Ansible, ssh_config's Host lines see ansible_host when the inventory gives one: the behind-*
+        // hosts have none, so the config's block (and its bastion) applies to them.
+        let key = "ansible_user=root ansible_ssh_private_key_file=\(server.userKeyPath)"
+        let common = "ansible_host=127.0.0.1 ansible_port=\(server.port) ansible_user=root ansible_ssh_private_key_file=\(server.userKeyPath)"
+        try """
+            [fleet]
+            behind-1 \(key)
+            args-jump \(common) ansible_ssh_common_args='-o ProxyJump=jump.example.org'
+            behind-none \(key) ansible_ssh_extra_args='-o ProxyJump=none'
+            local-one ansible_connection=local
+
+            """.write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
+        func run(_ limit: String) async throws -> LocalProcess.Output {
+            try await FlotillaBinary.run(["run", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config", "--limit", limit, "--", "echo reached"])
+        }
+        let config = try await run("behind-1")
+        #expect(config.status != 0)
+        #expect(config.text.contains("behind-1: not connecting"), "\(config.text)")
+        #expect(config.text.contains("\(dir)/ssh_config:6: proxyjump bastion.example.org"), "\(config.text)")
+        #expect(!config.text.contains("reached"))
+
+        let arguments = try await run("args-jump")
+        #expect(arguments.status != 0)
+        #expect(arguments.text.contains("args-jump's ansible_ssh_common_args: proxyjump jump.example.org"), "\(arguments.text)")
+
+        let local = try await run("local-one")
+        #expect(local.status != 0)
+        #expect(local.text.contains("local-one: ansible_connection=local is not supported"), "\(local.text)")
+
+        #expect(!server.log.contains("Accepted publickey"), "a refused host was contacted: \(server.log)")
+
+        let none = try await run("behind-none")
+        #expect(none.status == 0, "\(none.text)")
+        #expect(none.text.contains("reached"))
+    }
 }

@@ -277,7 +277,10 @@ import Testing
         #expect(local.connectTimeout == .seconds(3))
     }
 
-    @Test func unsupportedMatchCriteriaNeverApplyAndWarn() throws {
+    /// A Match criterion Flotilla cannot evaluate (exec, final...) might apply: a host it could apply to is refused
+    /// with the line, never reached as if the block were not there; a host that another criterion of the same
+    /// line rules out is not affected, as in ssh.
+    @Test func unsupportedMatchCriteriaRefuseTheHostsTheyMayApplyTo() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
         let config = try f.parse("""
@@ -285,14 +288,86 @@ import Testing
               ServerAliveInterval 5
             Match exec "test -e /tmp/x" host web1
               User from-exec
-            Match final
-              User from-final
             Match host web1
               User deploy
             """)
-        #expect(config.resolve(host: "web1").user == "deploy")
-        #expect(config.warnings.map(\.line) == [3, 5])
-        #expect(config.warnings.allSatisfy { $0.file == "test_config" && $0.message.contains("not supported") })
+        let web1 = config.resolve(host: "web1")
+        #expect(web1.user == "deploy")
+        #expect(web1.refusals.map(\.line) == [3])
+        #expect(web1.refusals.first?.description.contains("test_config:3: Match exec") == true)
+        #expect(config.resolve(host: "db1").refusals.isEmpty)
+        #expect(config.warnings.map(\.line) == [3])
+        #expect(config.warnings.allSatisfy { $0.file == "test_config" && $0.message.contains("cannot be evaluated") })
+
+        let final = try f.parse("Match final\n  User from-final\n")
+        #expect(final.resolve(host: "anything").refusals.map(\.keyword) == ["Match"])
+        #expect(final.resolve(host: "anything").user == nil)
+    }
+
+    /// Options that would make ssh go elsewhere or otherwise are refused for the hosts they apply to, with
+    /// file:line; harmless values (none, +/^ algorithm lists) and blocks for other hosts are not.
+    @Test func optionsThatChangeTheRouteOrTheTrustAreRefusedWhereTheyApply() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let config = try f.parse("""
+            Host db-*
+              ProxyJump bastion.example.org
+            Host web-direct
+              ProxyJump none
+            Host web-*
+              ProxyJump bastion.example.org
+              Ciphers +aes128-cbc
+              HostKeyAlgorithms ^ssh-ed25519
+            Host hardened
+              KexAlgorithms -diffie-hellman-group14-sha256
+              ControlMaster auto
+              ForwardAgent yes
+            Host aliased
+              HostKeyAlias shared-key
+            """)
+        let db = config.resolve(host: "db-1").refusals
+        #expect(db.map(\.line) == [2])
+        #expect(db.first?.description == "test_config:2: proxyjump bastion.example.org: it routes the connection through another host or command, and Flotilla does not implement it")
+        #expect(config.resolve(host: "web-direct").refusals.isEmpty)
+        #expect(config.resolve(host: "web-2").refusals.map(\.line) == [6])
+        #expect(config.resolve(host: "hardened").refusals.map(\.keyword) == ["kexalgorithms"])
+        #expect(config.resolve(host: "aliased").refusals.map(\.keyword) == ["hostkeyalias"])
+        #expect(config.resolve(host: "plain").refusals.isEmpty)
+    }
+
+    /// ssh's command line as an inventory gives it: read as the config lines it stands for.
+    @Test func commandLineOptionsAreReadAsConfigLines() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        // Ansible's default ssh_args and common harmless flags: nothing to refuse.
+        let (plain, none) = try SSHClientConfig.commandLine(
+            ["-C", "-o", "ControlMaster=auto", "-o", "ControlPersist=60s", "-q", "-T"], origin: "web1's ansible_ssh_args", context: f.context)
+        #expect(none.isEmpty)
+        #expect(plain.resolve(host: "web1").refusals.isEmpty)
+
+        let (config, refused) = try SSHClientConfig.commandLine(
+            ["-p2222", "-l", "deploy", "-i", "/keys/id ed", "-oStrictHostKeyChecking=accept-new", "-o", "UserKnownHostsFile /kh"],
+            origin: "o", context: f.context)
+        #expect(refused.isEmpty)
+        let web1 = config.resolve(host: "web1")
+        #expect(web1.port == 2222)
+        #expect(web1.user == "deploy")
+        #expect(web1.identityFiles == ["/keys/id ed"])
+        #expect(web1.strictHostKeyChecking == .acceptNew)
+        #expect(web1.userKnownHostsFiles == ["/kh"])
+
+        for words in [["-o", "ProxyJump=bastion"], ["-J", "bastion"], ["-oProxyCommand=ssh -W %h:%p b"], ["-4"], ["-b", "10.0.0.1"]] {
+            let (c, r) = try SSHClientConfig.commandLine(words, origin: "web1's ansible_ssh_common_args", context: f.context)
+            let all = r + c.resolve(host: "web1").refusals
+            #expect(all.count == 1, "\(words)")
+            #expect(all.first?.file == "web1's ansible_ssh_common_args", "\(words)")
+        }
+        for words in [["-F", "/etc/other_config"], ["-Z"], ["bastion"]] {
+            let (_, r) = try SSHClientConfig.commandLine(words, origin: "o", context: f.context)
+            #expect(r.count == 1, "\(words)")
+        }
+        #expect(throws: SSHConfigError.self) { try SSHClientConfig.commandLine(["-p"], origin: "o", context: f.context) }
+        #expect(throws: SSHConfigError.self) { try SSHClientConfig.commandLine(["-p", "http"], origin: "o", context: f.context) }
     }
 
     @Test func includeIsRelativeToDotSshGlobbedAndConditional() throws {

@@ -87,7 +87,28 @@ public struct TargetResolver: Sendable {
     /// `ansible_become_password`, as Ansible's `--become` does.
     public func target(for host: InventoryHost, in inventory: Inventory, become: Bool? = nil) throws -> ConnectionTarget {
         let vars = try inventory.connectionVars(for: host)
-        let ssh = config.resolve(host: vars.address ?? host.name, user: vars.user)
+        if let connection = vars.connection, !["ssh", "smart"].contains(connection.lowercased()) {
+            // Never a silent fallback to SSH for a host the inventory reaches another way.
+            throw ValidationError(
+                "\(host.name): ansible_connection=\(connection) is not supported (Flotilla reaches hosts over SSH only); "
+                    + "leave the host out with --limit '!\(host.name)'")
+        }
+        let name = vars.address ?? host.name
+        // ssh's command line (the inventory's ssh arguments) comes before ssh_config: first value wins.
+        var refusals: [SSHConfigRefusal] = []
+        var fromArguments: SSHHostConfig?
+        if !vars.sshArguments.isEmpty {
+            let origin = "\(host.name)'s \(vars.sshArgumentVariables.joined(separator: ", "))"
+            let (arguments, refused) = try SSHClientConfig.commandLine(vars.sshArguments, origin: origin, context: config.context)
+            let resolved = arguments.resolve(host: name, user: vars.user)
+            // Options of a command line have no lines of their own: the variable names them.
+            refusals += refused + resolved.refusals.map { SSHConfigRefusal(file: $0.file, line: 0, keyword: $0.keyword, value: $0.value, why: $0.why) }
+            fromArguments = resolved
+        }
+        let fromConfig = config.resolve(host: name, user: vars.user ?? fromArguments?.user)
+        refusals += fromConfig.refusals.filter { !(fromArguments?.unimplementedKeywords.contains($0.keyword) ?? false) }
+        if !refusals.isEmpty { throw SSHConfigError.unhonoured(host: host.name, refusals: refusals) }
+        let ssh = fromArguments.map { $0.filled(from: fromConfig) } ?? fromConfig
         // As ssh does: the local user's name when nothing else names one.
         let currentUser = ProcessInfo.processInfo.environment["USER"] ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
         var identities: [String] = []
@@ -127,6 +148,7 @@ public func loadTargets(
         let inventory = try Inventory.load(paths: paths)
         return (inventory, try inventory.select(pattern: limit))
     }
+    for warning in resolver.config.warnings { Console.shared.err("warning: \(warning)\n") }
     let targets = try hosts.map { try resolver.target(for: $0, in: inventory, become: become) }
     if targets.contains(where: { $0.hostKeyPolicy == .off }) {
         Console.shared.err("WARNING: host key checking is OFF: Flotilla cannot tell these hosts from impostors.\n")

@@ -32,6 +32,11 @@ enum ConfigOption: Sendable, Hashable {
     /// nil for `none`.
     case connectTimeout(Duration?)
     case serverAliveInterval(Duration)
+    /// A keyword that changes where or how ssh connects (ProxyJump, HostKeyAlias, Ciphers...) and that Flotilla
+    /// does not implement: a host it applies to is refused, never reached another way than ssh would reach it.
+    /// `why` is nil for a value that changes nothing (`ProxyJump none`); it still takes the keyword's first-wins
+    /// place, as in ssh.
+    case unhonoured(keyword: String, value: String, why: String?)
 }
 
 /// When a `Match` block applies.
@@ -40,9 +45,10 @@ enum MatchCondition: Sendable, Hashable {
     case all
     /// Every criterion must hold.
     case criteria([MatchCriterion])
-    /// A criterion Flotilla cannot evaluate (exec, canonical, final, localnetwork, tagged...): the block
-    /// never applies, and the parse recorded a warning.
-    case unsupported(String)
+    /// A criterion Flotilla cannot evaluate (exec, canonical, final, localnetwork, tagged...), with the ones it
+    /// can. When those hold for a host, the block might apply to it as ssh reads it, so the host is refused;
+    /// when one of them fails, the block does not apply, as in ssh.
+    case unsupported(String, evaluable: [MatchCriterion])
 }
 
 /// One `Match` criterion: `host`, `originalhost`, `user` or `localuser`, possibly negated (`!host`),

@@ -111,7 +111,56 @@ struct ConfigParser {
             }
             return .option(.serverAliveInterval(.seconds(seconds)))
         default:
-            // OpenSSH knows hundreds of keywords; the ones Flotilla does not use are ignored.
+            if Self.unhonouredKeywords.contains(split.keyword) {
+                let why = Self.unhonouredWhy(split.keyword, args)
+                return .option(.unhonoured(keyword: split.keyword, value: args.joined(separator: " "), why: why))
+            }
+            // The other keywords cannot make a connection go elsewhere or trust less (see docs/ssh-config.md):
+            // forwarding, multiplexing, logging and terminal settings. They are ignored.
+            return nil
+        }
+    }
+
+    /// The keywords that can change where or how a connection goes and that Flotilla does not implement.
+    static let unhonouredKeywords: Set<String> = [
+        "proxyjump", "proxycommand", "proxyusefdpass", "hostkeyalias", "globalknownhostsfile", "knownhostscommand",
+        "bindaddress", "bindinterface", "addressfamily", "canonicalizehostname", "kexalgorithms", "ciphers", "macs",
+        "hostkeyalgorithms", "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes", "casignaturealgorithms",
+        "certificatefile", "pkcs11provider", "securitykeyprovider", "identityagent", "pubkeyauthentication",
+    ]
+
+    /// Why a keyword Flotilla does not implement would change where or how the connection goes; nil for the
+    /// keywords that cannot, and for the values that change nothing (`ProxyJump none`) or only widen or reorder
+    /// an algorithm list (`+` and `^` forms: without them a connection can fail, never be weaker).
+    static func unhonouredWhy(_ keyword: String, _ args: [String]) -> String? {
+        let value = args.first?.lowercased() ?? ""
+        switch keyword {
+        case "proxyjump", "proxycommand":
+            return value == "none" ? nil : "it routes the connection through another host or command"
+        case "proxyusefdpass":
+            return value == "no" ? nil : "it routes the connection through a proxy command"
+        case "hostkeyalias":
+            return "it changes which known_hosts entry vouches for the host"
+        case "globalknownhostsfile", "knownhostscommand":
+            return value == "none" ? nil : "it changes which host keys are trusted"
+        case "bindaddress", "bindinterface":
+            return "it changes where the connection comes from"
+        case "addressfamily":
+            return value == "any" ? nil : "it changes which addresses are tried"
+        case "canonicalizehostname":
+            return ["no", "false"].contains(value) ? nil : "it changes the name that is looked up and matched"
+        case "kexalgorithms", "ciphers", "macs", "hostkeyalgorithms", "pubkeyacceptedalgorithms",
+             "pubkeyacceptedkeytypes", "casignaturealgorithms":
+            return value.hasPrefix("+") || value.hasPrefix("^") ? nil : "it restricts the algorithms a connection may use"
+        case "certificatefile":
+            return "it logs in with a user certificate"
+        case "pkcs11provider", "securitykeyprovider":
+            return value == "none" ? nil : "it takes keys from a hardware token"
+        case "identityagent":
+            return ["ssh_auth_sock", "$ssh_auth_sock"].contains(value) ? nil : "it changes which agent's keys are offered"
+        case "pubkeyauthentication":
+            return ["no", "false"].contains(value) ? "it forbids the public-key login Flotilla would use" : nil
+        default:
             return nil
         }
     }
@@ -185,8 +234,8 @@ struct ConfigParser {
             let list = unsupported.joined(separator: ", ")
             warnings.append(SSHConfigWarning(
                 file: at.file, line: at.line,
-                message: "Match \(list) is not supported; this block never applies"))
-            return .unsupported(list)
+                message: "Match \(list) cannot be evaluated by Flotilla; a host this block may apply to is refused"))
+            return .unsupported(list, evaluable: criteria)
         }
         return sawAll ? .all : .criteria(criteria)
     }

@@ -4,8 +4,10 @@ import FlotillaCore
 /// resolved per host with OpenSSH's rules: blocks apply in file order, the first value obtained for a
 /// keyword wins, `IdentityFile` accumulates.
 ///
-/// Only the keywords Flotilla acts on are kept (HostName, User, Port, IdentityFile, IdentitiesOnly,
-/// StrictHostKeyChecking, UserKnownHostsFile, ConnectTimeout, ServerAliveInterval); others are ignored.
+/// Flotilla acts on HostName, User, Port, IdentityFile, IdentitiesOnly, StrictHostKeyChecking, UserKnownHostsFile,
+/// ConnectTimeout and ServerAliveInterval. A keyword that would make ssh connect elsewhere or otherwise (ProxyJump,
+/// HostKeyAlias, Ciphers, `Match exec`...) is never ignored: a host it applies to gets it in `refusals`. The rest
+/// (forwarding, multiplexing, logging, terminal settings) cannot change where a connection goes and is ignored.
 /// Loading reads files: call it at startup or off the cooperative pool.
 public struct SSHClientConfig: Sendable {
     /// The file this configuration was read from (or the name given to `parse`).
@@ -82,7 +84,9 @@ public struct SSHClientConfig: Sendable {
             strictHostKeyChecking: values.strictHostKeyChecking,
             userKnownHostsFiles: values.userKnownHostsFiles?.map(expandPath),
             connectTimeout: values.connectTimeout ?? nil,
-            serverAliveInterval: values.serverAliveInterval
+            serverAliveInterval: values.serverAliveInterval,
+            refusals: values.refusals,
+            unimplementedKeywords: values.unhonouredSeen
         )
     }
 
@@ -92,12 +96,22 @@ public struct SSHClientConfig: Sendable {
         _ source: ConfigSource, active: inout Bool, neverMatch: Bool, values: inout ResolvedValues,
         host: String, user: String?
     ) {
-        for (_, directive) in source.directives {
+        for (line, directive) in source.directives {
             switch directive {
             case .host(let patterns):
                 active = !neverMatch && hostMatches(host, patterns)
+            case .match(.unsupported(let names, let evaluable)):
+                // Whatever the block says, ssh might apply it to this host: refuse rather than guess.
+                if !neverMatch, matches(.criteria(evaluable), host: host, user: user, values: values) {
+                    values.refuse(SSHConfigRefusal(
+                        file: source.path, line: line, keyword: "Match", value: names,
+                        why: "Flotilla cannot evaluate Match \(names), so it cannot tell whether the block applies"))
+                }
+                active = false
             case .match(let condition):
                 active = !neverMatch && matches(condition, host: host, user: user, values: values)
+            case .option(.unhonoured(let keyword, let value, let why)):
+                if active { values.unhonoured(keyword, value: value, why: why, file: source.path, line: line) }
             case .option(let option):
                 if active { values.apply(option) }
             case .include(let sources):
@@ -159,6 +173,18 @@ private struct ResolvedValues {
     /// Outer nil: not set; inner nil: set to `none`.
     var connectTimeout: Duration??
     var serverAliveInterval: Duration?
+    /// The first value of each unhonoured keyword (first wins, as for the others), harmless ones included.
+    private(set) var unhonouredSeen = Set<String>()
+    private(set) var refusals = [SSHConfigRefusal]()
+
+    mutating func unhonoured(_ keyword: String, value: String, why: String?, file: String, line: Int) {
+        guard unhonouredSeen.insert(keyword).inserted, let why else { return }
+        refuse(SSHConfigRefusal(file: file, line: line, keyword: keyword, value: value, why: why))
+    }
+
+    mutating func refuse(_ refusal: SSHConfigRefusal) {
+        refusals.append(refusal)
+    }
 
     /// First value wins, except `IdentityFile`, which accumulates.
     mutating func apply(_ option: ConfigOption) {
@@ -172,6 +198,7 @@ private struct ResolvedValues {
         case .userKnownHostsFiles(let v): if userKnownHostsFiles == nil { userKnownHostsFiles = v }
         case .connectTimeout(let v): if connectTimeout == nil { connectTimeout = .some(v) }
         case .serverAliveInterval(let v): if serverAliveInterval == nil { serverAliveInterval = v }
+        case .unhonoured: break
         }
     }
 }

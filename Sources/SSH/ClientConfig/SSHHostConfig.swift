@@ -22,12 +22,21 @@ public struct SSHHostConfig: Sendable, Hashable {
     public var connectTimeout: Duration?
     /// `ServerAliveInterval` (zero means keepalives are off).
     public var serverAliveInterval: Duration?
+    /// Lines that apply to this host and would make ssh connect elsewhere or otherwise, in a way Flotilla does
+    /// not implement. A host with any is refused (`SSHConfigError.unhonoured`).
+    public var refusals: [SSHConfigRefusal]
+    /// The keywords Flotilla does not implement that were set for this host, harmless values (`ProxyJump none`)
+    /// included: a later source cannot set them any more (the first value wins).
+    public var unimplementedKeywords: Set<String>
 
     public init(
         host: String, hostName: String? = nil, user: String? = nil, port: Int? = nil, identityFiles: [String] = [],
         identitiesOnly: Bool? = nil, strictHostKeyChecking: HostKeyPolicy? = nil,
-        userKnownHostsFiles: [String]? = nil, connectTimeout: Duration? = nil, serverAliveInterval: Duration? = nil
+        userKnownHostsFiles: [String]? = nil, connectTimeout: Duration? = nil, serverAliveInterval: Duration? = nil,
+        refusals: [SSHConfigRefusal] = [], unimplementedKeywords: Set<String> = []
     ) {
+        self.refusals = refusals
+        self.unimplementedKeywords = unimplementedKeywords
         self.host = host
         self.hostName = hostName
         self.user = user
@@ -38,5 +47,46 @@ public struct SSHHostConfig: Sendable, Hashable {
         self.userKnownHostsFiles = userKnownHostsFiles
         self.connectTimeout = connectTimeout
         self.serverAliveInterval = serverAliveInterval
+    }
+}
+
+/// One ssh_config line (or ssh option) that applies to a host and that Flotilla cannot honour.
+public struct SSHConfigRefusal: Sendable, Hashable, CustomStringConvertible {
+    /// The config file, or where the option was written (an inventory variable).
+    public var file: String
+    /// 0 when the option has no line of its own.
+    public var line: Int
+    /// As written in lower case (`proxyjump`), or `Match`.
+    public var keyword: String
+    public var value: String
+    public var why: String
+
+    public init(file: String, line: Int, keyword: String, value: String, why: String) {
+        self.file = file
+        self.line = line
+        self.keyword = keyword
+        self.value = value
+        self.why = why
+    }
+
+    public var description: String {
+        "\(line > 0 ? "\(file):\(line)" : file): \(keyword) \(value): \(why), and Flotilla does not implement it"
+    }
+}
+
+extension SSHHostConfig {
+    /// These values, with every unset one taken from `other`; identity files from both, these first (as ssh
+    /// uses -i files before the config's). For ssh's command line over its config file.
+    public func filled(from other: SSHHostConfig) -> SSHHostConfig {
+        var identities = identityFiles
+        for file in other.identityFiles where !identities.contains(file) { identities.append(file) }
+        return SSHHostConfig(
+            host: host, hostName: hostName ?? other.hostName, user: user ?? other.user, port: port ?? other.port,
+            identityFiles: identities, identitiesOnly: identitiesOnly ?? other.identitiesOnly,
+            strictHostKeyChecking: strictHostKeyChecking ?? other.strictHostKeyChecking,
+            userKnownHostsFiles: userKnownHostsFiles ?? other.userKnownHostsFiles,
+            connectTimeout: connectTimeout ?? other.connectTimeout,
+            serverAliveInterval: serverAliveInterval ?? other.serverAliveInterval,
+            refusals: refusals + other.refusals, unimplementedKeywords: unimplementedKeywords.union(other.unimplementedKeywords))
     }
 }

@@ -16,6 +16,9 @@ public enum SSHConfigError: Error, Sendable, Hashable, CustomStringConvertible {
     case knownHostsWrite(file: String, operation: String, errno: Int32)
     /// A key should be recorded but the store has no file to write to.
     case noKnownHostsWriteFile(host: String)
+    /// Options apply to the host that would make ssh connect elsewhere or otherwise, and Flotilla does not
+    /// implement them: the host is refused rather than reached another way.
+    case unhonoured(host: String, refusals: [SSHConfigRefusal])
 
     public var description: String {
         switch self {
@@ -35,6 +38,9 @@ public enum SSHConfigError: Error, Sendable, Hashable, CustomStringConvertible {
             "\(file): cannot record the host key (\(operation)): \(SystemError.text(errno))"
         case .noKnownHostsWriteFile(let host):
             "\(host): no known_hosts file to record the new host key in"
+        case .unhonoured(let host, let refusals):
+            "\(host): not connecting: ssh would reach it otherwise than Flotilla can; "
+                + refusals.map(\.description).joined(separator: "; ")
         }
     }
 }
