@@ -34,6 +34,10 @@ struct LabSSH: AsyncParsableCommand {
     @Argument(help: "Host name, e.g. node01.") var host: String
     @Argument(parsing: .captureForPassthrough, help: "Command to run (after --).") var command: [String] = []
 
+    func validate() throws {
+        try Self.refuseUnknownOption(command, of: Self.self)
+    }
+
     func run() async throws {
         try await LabCLI.run {
             let lab = LabCLI.lab
@@ -58,6 +62,10 @@ struct LabExec: AsyncParsableCommand {
         discussion: "FLOTILLA_LAB_INVENTORY is set to the lab's inventory.")
 
     @Argument(parsing: .captureForPassthrough, help: "The command (after --).") var command: [String] = []
+
+    func validate() throws {
+        try Self.refuseUnknownOption(command, of: Self.self)
+    }
 
     func run() async throws {
         try await LabCLI.run {

@@ -40,6 +40,7 @@ public struct RunCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
+        try Self.refuseUnknownOption(words, of: Self.self)
         if commands.isEmpty { throw ValidationError("Give a command after --, e.g. flotilla run -i hosts.ini -- uptime") }
         if let timeout, DurationText.parse(timeout) == nil {
             throw ValidationError("--timeout: '\(timeout)' is not a duration (try 30s).")
@@ -176,5 +177,18 @@ struct RunRecap {
             text += "  \(report.target.name): \(report.outcome.rawValue)\n"
         }
         return text
+    }
+}
+
+extension ParsableCommand {
+    /// Commands that pass a command line through (`run`, `lab exec`, `lab ssh`) take every word from the first one
+    /// they do not know. A mistyped option (`--limt web1`) would then be the start of the remote command and run on
+    /// every host: an unknown option before the command is an error instead, with the nearest option's name.
+    static func refuseUnknownOption(_ words: [String], of command: any ParsableCommand.Type) throws {
+        guard let first = words.first, first.hasPrefix("-"), first != "--", first != "-" else { return }
+        let name = String(first.split(separator: "=", maxSplits: 1)[0])
+        let known = Set(command.helpMessage(columns: 1000).matches(of: /--[A-Za-z][A-Za-z0-9-]*/).map { String($0.output) })
+        let hint = EditDistance.suggestion(for: name, among: known.sorted()).map { " Did you mean '\($0)'?" } ?? ""
+        throw ValidationError("Unknown option '\(name)'.\(hint) The command to run comes after --, e.g. -- uptime")
     }
 }

@@ -226,4 +226,22 @@ import FlotillaTesting
         #expect(none.status == 0, "\(none.text)")
         #expect(none.text.contains("reached"))
     }
+
+    /// A mistyped option used to become the start of the remote command, which then ran on every host.
+    @Test func aMistypedOptionIsAnErrorAndNothingRuns() async throws {
+        try await withFleet { inventory, servers in
+            for words in [["--limt", "web1", "--", "touch /tmp/flotilla-limt-ran"], ["--limt=web1", "--", "true"], ["--becom", "--", "true"]] {
+                let result = try await FlotillaBinary.run(["run", "-i", inventory] + words)
+                #expect(result.status == 64, "\(words): \(result.text)")
+                #expect(result.text.contains("Unknown option '\(words[0].split(separator: "=")[0])'"), "\(result.text)")
+            }
+            let limt = try await FlotillaBinary.run(["run", "-i", inventory, "--limt", "web1", "--", "true"])
+            #expect(limt.text.contains("Did you mean '--limit'?"), "\(limt.text)")
+            for server in servers { #expect(!server.log.contains("Accepted publickey"), "a host was contacted") }
+            // Options after the command belong to the command.
+            let passed = try await FlotillaBinary.run(["run", "-i", inventory, "--limit", "web1", "echo", "--limt"])
+            #expect(passed.status == 0, "\(passed.text)")
+            #expect(passed.text.contains("--limt"))
+        }
+    }
 }
