@@ -17,6 +17,8 @@ public struct SyncCheck: Sendable, Hashable {
     public var maxErrorBound: Double? = nil
     /// `chronyc waitsync`'s max-correction in `waitForSync`, seconds (0: not checked); nil: `maxOffset`.
     public var maxCorrection: Double? = nil
+    /// `chronyc waitsync`'s max-skew in `waitForSync`, ppm (0 or nil: not checked).
+    public var maxSkew: Double? = nil
 
     public init(expectedSources: [String] = [], become: Become? = nil, maxOffset: Double? = nil, timeout: Duration = .seconds(20)) {
         self.expectedSources = expectedSources

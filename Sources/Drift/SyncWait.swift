@@ -19,12 +19,24 @@ public struct SyncWait: Sendable, Codable, Hashable {
     }
 }
 
+/// `chronyc waitsync`, built in this one place for the rollout's sync gate and for `SyncCheck.waitForSync`.
+public enum ChronyWaitsync {
+    /// `chronyc waitsync TRIES MAX-CORRECTION MAX-SKEW INTERVAL`: at most `tries` checks `interval` seconds apart,
+    /// until chronyd is synchronised with a remaining correction within `maxCorrection` seconds and a skew within
+    /// `maxSkew` ppm (0: that bound is not checked).
+    public static func argv(tries: Int, maxCorrection: Double, maxSkew: Double, interval: Double) -> [String] {
+        ["chronyc", "waitsync", String(max(1, tries)), SecondsText.fixed(max(0, maxCorrection), 6),
+         SecondsText.fixed(max(0, maxSkew), 3), SecondsText.fixed(max(0.1, interval), 3)]
+    }
+}
+
 extension SyncCheck {
     /// Waits until the host passes this check or `timeout` runs out, and says why when it does not.
     ///
     /// One check first: a host without chrony, without a running chronyd or without any source fails at once
     /// (waiting cannot help). Otherwise chrony waits on the host, in one round trip: `chronyc waitsync TRIES
-    /// MAXCORR 0 INTERVAL`, where MAXCORR is `maxCorrection`, else `maxOffset` (0: not checked). waitsync alone never says why it
+    /// MAXCORR MAXSKEW INTERVAL`, where MAXCORR is `maxCorrection`, else `maxOffset`, and MAXSKEW is `maxSkew` (0: not
+    /// checked). waitsync alone never says why it
     /// failed (with no usable source it just times out), so the same check runs again afterwards, and is
     /// repeated every `interval` until the deadline when waitsync was satisfied but the check is not (a source
     /// other than the expected one still selected).
@@ -41,7 +53,7 @@ extension SyncCheck {
         let remaining = timeout - (clock.now - start)
         if remaining > .zero {
             let tries = max(1, Int((remaining.seconds / step).rounded(.down)))
-            let argv = ["chronyc", "waitsync", String(tries), SecondsText.fixed(maxCorrection ?? maxOffset ?? 0, 6), "0", SecondsText.fixed(step, 3)]
+            let argv = ChronyWaitsync.argv(tries: tries, maxCorrection: maxCorrection ?? maxOffset ?? 0, maxSkew: maxSkew ?? 0, interval: step)
             var wait = RemoteCommand(.argv(argv), timeout: remaining + .seconds(5), become: become)
             wait.outputLimit = 64 << 10
             _ = try await connection.run(wait)

@@ -1,5 +1,6 @@
 public import FlotillaCore
 public import Plan
+import Drift
 
 /// The sync gate as `chronyc waitsync` alone: passes when chronyd reports synchronisation within the gate's
 /// maximum correction and skew before its tries run out. It cannot check the source nor the offset: when
@@ -9,7 +10,8 @@ public struct WaitsyncGate: SyncWaiter {
 
     public func waitForSync(_ connection: any Connection, gate: SyncGate, source: String?, become: Become?) async throws -> SyncVerdict {
         let limit = Double(gate.tries) * max(gate.interval, 0.1) + 15
-        var command = RemoteCommand(.argv(gate.waitsyncArgv), timeout: .milliseconds(Int64(limit * 1000)))
+        let argv = ChronyWaitsync.argv(tries: gate.tries, maxCorrection: gate.maxCorrection, maxSkew: gate.maxSkew, interval: gate.interval)
+        var command = RemoteCommand(.argv(argv), timeout: .milliseconds(Int64(limit * 1000)))
         command.become = become
         command.outputLimit = 64 << 10
         let result = try await connection.run(command)

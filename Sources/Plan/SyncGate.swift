@@ -21,9 +21,4 @@ public struct SyncGate: Sendable, Codable, Hashable {
         self.maxOffset = maxOffset
         self.source = source
     }
-
-    /// The `chronyc waitsync` argument vector.
-    public var waitsyncArgv: [String] {
-        ["chronyc", "waitsync", String(tries), format(maxCorrection), format(maxSkew), format(interval)]
-    }
 }

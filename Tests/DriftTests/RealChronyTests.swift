@@ -79,13 +79,18 @@ import Testing
         #expect(!nobody.passed)
         #expect(nobody.failure?.hasPrefix("no source has answered: 127.0.0.9") == true, "\(nobody.failure ?? "")")
 
-        // waitsync gets the max-correction when one is given, not the offset bound checked afterwards.
+        // waitsync gets the max-correction when one is given, not the offset bound checked afterwards, and the
+        // max-skew: the words of the line actually sent.
         let recording = RecordingConnection(inner: silent.connection())
         var check = SyncCheck(expectedSources: ["127.0.0.9"], maxOffset: 0.05)
         check.maxCorrection = 0.1
+        check.maxSkew = 2.5
         _ = try await check.waitForSync(on: recording, timeout: .seconds(3))
         let waitsync = try #require(recording.lines.first { $0.contains("waitsync") })
-        #expect(waitsync.contains("'0.100000'") || waitsync.contains(" 0.100000 "), "\(waitsync)")
+        // The recorded line is the whole wire form (inside sh -c quoting): compare words without quotes.
+        let words = waitsync.split(separator: " ").map { $0.filter { $0 != "'" } }
+        let verb = try #require(words.firstIndex(of: "waitsync"), "\(waitsync)")
+        #expect(Array(words[(verb + 2)...].prefix(3)) == ["0.100000", "2.500", "1.000"], "\(waitsync)")
 
         let clock = ContinuousClock()
         let start = clock.now

@@ -94,6 +94,25 @@ import Testing
         #expect(host.stepLines.last?.contains("'chronyc' 'waitsync' '60'") == true || host.stepLines.last?.contains("chronyc waitsync 60") == true)
     }
 
+    /// The playbook's max_skew used to stop at the plan: the waitsync line carried a hard-coded 0. Both gates build
+    /// the line with ChronyWaitsync, from the playbook's values.
+    @Test func thePlaybooksMaxSkewReachesTheWaitsyncLineSent() async throws {
+        let yaml = """
+            - hosts: all
+              sync_gate: {tries: 7, interval: 2, max_correction: 0.02, max_skew: 3.5}
+              timesync: {servers: ["169.254.169.123"]}
+            """
+        let play = try Playbook.parse(yaml: yaml, file: "skew.yml").plays[0]
+        let gate = try #require(play.syncGate)
+        #expect(DriftSyncWaiter.check(for: gate, source: nil, become: nil).maxSkew == 3.5)
+        var script = FakeHost.Script()
+        script.unsynced = true
+        let host = FakeHost("node06", script: script)
+        _ = await executor(play, gate: WaitsyncGate()).execute(ApplyHost(target: host.target), over: host)
+        let line = try #require(host.stepLines.last { $0.contains("waitsync") })
+        #expect(line.contains("chronyc waitsync 7 0.020000 3.500 2.000"), "\(line)")
+    }
+
     @Test func convergedHostIsOkAndRunsNoStep() async throws {
         let playbook = try FakeFleet.playbook()
         let host = FakeHost("node05", files: [FakeFleet.appConf: "x=1\n"])
