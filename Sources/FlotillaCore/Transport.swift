@@ -16,6 +16,11 @@ public struct ConnectionTarget: Sendable, Hashable {
     /// Extra known_hosts files to read (and, under accept-new, to write to: the first one).
     public var knownHostsFiles: [String]
     public var hostKeyPolicy: HostKeyPolicy?
+    /// The TCP connect limit for this host (ssh_config's `ConnectTimeout`); nil: the transport's.
+    public var connectTimeout: Duration?
+    /// Keepalive requests while the session is idle (ssh_config's `ServerAliveInterval`; zero turns them off);
+    /// nil: the transport's.
+    public var keepaliveInterval: Duration?
 
     public init(
         name: String,

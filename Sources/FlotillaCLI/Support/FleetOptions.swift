@@ -117,7 +117,7 @@ public struct TargetResolver: Sendable {
         var knownHosts: [String] = []
         if let file = vars.knownHostsFile { knownHosts.append(file) }
         knownHosts += ssh.userKnownHostsFiles ?? []
-        return ConnectionTarget(
+        var target = ConnectionTarget(
             name: host.name,
             address: vars.address ?? ssh.hostName ?? host.name,
             port: vars.port ?? ssh.port ?? 22,
@@ -128,6 +128,10 @@ public struct TargetResolver: Sendable {
             become: (become ?? vars.become ?? false) ? Become(user: vars.becomeUser ?? "root", password: vars.becomePassword) : nil,
             knownHostsFiles: knownHosts.map(expandTilde),
             hostKeyPolicy: options.hostKeyPolicy ?? vars.hostKeyPolicy ?? ssh.strictHostKeyChecking)
+        // --connect-timeout wins over ConnectTimeout, as ssh's -o over its config file.
+        target.connectTimeout = options.connectTimeout.flatMap(DurationText.parse) ?? ssh.connectTimeout
+        target.keepaliveInterval = ssh.serverAliveInterval
+        return target
     }
 
     private func expandTilde(_ path: String) -> String {

@@ -59,7 +59,10 @@ public final class SSHTransport: Transport, Sendable {
 
     /// Connects, verifies the host key and authenticates; the concrete session type.
     public func open(_ target: ConnectionTarget) async throws -> SSHSession {
-        let session = SSHSession(target: target, loop: group.nextLoop(), settings: options)
+        var settings = options
+        if let limit = target.connectTimeout { settings.connectTimeout = limit }
+        if let interval = target.keepaliveInterval { settings.keepaliveInterval = interval > .zero ? interval : nil }
+        let session = SSHSession(target: target, loop: group.nextLoop(), settings: settings)
         do {
             try await establish(session)
             return session
@@ -113,7 +116,7 @@ public final class SSHTransport: Transport, Sendable {
         let target = session.target
         let fd = try await sockets.makeSocket(family: address.family)
         var started = false
-        try await session.call("TCP connect", timeout: options.connectTimeout, interest: EPOLLOUT.rawValue) { s -> CallStep<Void> in
+        try await session.call("TCP connect", timeout: session.settings.connectTimeout, interest: EPOLLOUT.rawValue) { s -> CallStep<Void> in
             if !started {
                 started = true
                 s.fd = fd
@@ -144,7 +147,7 @@ public final class SSHTransport: Transport, Sendable {
 
     private func handshake(_ session: SSHSession, preferredHostKeys: [String]) async throws -> HostKey {
         let target = session.target
-        let keepalive = options.keepaliveInterval
+        let keepalive = session.settings.keepaliveInterval
         return try await session.call("SSH handshake", timeout: options.handshakeTimeout) { s -> CallStep<HostKey> in
             if s.raw == nil {
                 guard let raw = libssh2_session_init_ex(nil, nil, nil, nil) else {

@@ -1,0 +1,64 @@
+public import ArgumentParser
+import Foundation
+import FlotillaCore
+import Inventory
+
+/// `flotilla ssh-config`: how each host would be reached, resolved from the inventory, its ssh arguments and the
+/// OpenSSH client config, in the style of `ssh -G`, to compare with what ssh says.
+public struct SSHConfigCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ssh-config",
+        abstract: "Show how each selected host would be reached (like ssh -G), without connecting.",
+        discussion: """
+            One block per host: address, port, user, keys, known_hosts files, host key policy, connect timeout, \
+            keepalive interval and become user (passwords shown as ********). A host whose settings Flotilla \
+            would refuse shows the refusal with the file and line. Exit status 1 when any host is refused.
+            """)
+
+    @OptionGroup public var inventory: InventoryOptions
+    @OptionGroup public var fleet: FleetOptions
+
+    public init() {}
+
+    public func run() async throws {
+        let resolver = try await TargetResolver.load(fleet)
+        let paths = inventory.inventory, limit = inventory.limit
+        let (loaded, hosts) = try await offload { () throws -> (Inventory, [InventoryHost]) in
+            let loaded = try Inventory.load(paths: paths)
+            return (loaded, try loaded.select(pattern: limit))
+        }
+        for warning in resolver.config.warnings { Console.shared.err("warning: \(warning)\n") }
+        var refused = false
+        var out = ""
+        for host in hosts {
+            do {
+                out += Self.describe(try resolver.target(for: host, in: loaded)) + "\n"
+            } catch {
+                refused = true
+                out += "host \(host.name)\nrefused \(error)\n\n"
+            }
+        }
+        Console.shared.out(out)
+        await Console.shared.flush()
+        if refused { throw ExitCode.failure }
+    }
+
+    static func describe(_ target: ConnectionTarget) -> String {
+        var lines = [
+            "host \(target.name)", "hostname \(target.address)", "port \(target.port)", "user \(target.user)",
+        ]
+        lines += target.identityFiles.map { "identityfile \($0)" }
+        lines.append("identitiesonly \(target.identitiesOnly ? "yes" : "no")")
+        lines += target.knownHostsFiles.map { "userknownhostsfile \($0)" }
+        lines.append("stricthostkeychecking \(target.hostKeyPolicy?.rawValue ?? "strict (default)")")
+        // Seconds, as ssh -G prints them.
+        func seconds(_ d: Duration) -> String {
+            d.seconds == d.seconds.rounded() ? String(Int64(d.seconds)) : String(d.seconds)
+        }
+        lines.append("connecttimeout \(target.connectTimeout.map(seconds) ?? "10 (default)")")
+        lines.append("serveraliveinterval \(target.keepaliveInterval.map(seconds) ?? "30 (default)")")
+        if target.password != nil { lines.append("password ********") }
+        if let become = target.become { lines.append(become.description) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
