@@ -57,6 +57,9 @@ public struct SSHConfigCommand: AsyncParsableCommand {
         }
         lines.append("connecttimeout \(target.connectTimeout.map(seconds) ?? "10 (default)")")
         lines.append("serveraliveinterval \(target.keepaliveInterval.map(seconds) ?? "30 (default)")")
+        if !target.jumps.isEmpty {
+            lines.append("proxyjump " + target.jumps.map { "\($0.user)@\($0.address):\($0.port)" }.joined(separator: ","))
+        }
         if target.password != nil { lines.append("password ********") }
         if let become = target.become { lines.append(become.description) }
         return lines.joined(separator: "\n") + "\n"

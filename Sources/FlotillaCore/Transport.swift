@@ -21,6 +21,9 @@ public struct ConnectionTarget: Sendable, Hashable {
     /// Keepalive requests while the session is idle (ssh_config's `ServerAliveInterval`; zero turns them off);
     /// nil: the transport's.
     public var keepaliveInterval: Duration?
+    /// Jump hosts (`ProxyJump`), the first hop first: the connection goes through each in turn, one login to each
+    /// shared by every host behind it.
+    public var jumps: [ConnectionTarget] = []
 
     public init(
         name: String,

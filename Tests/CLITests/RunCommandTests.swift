@@ -176,55 +176,69 @@ import FlotillaTesting
         }
     }
 
-    /// A bastion in ssh_config or in the inventory's ssh arguments is never bypassed: the host is refused, with where
-    /// the option was written, and the server behind it is never contacted. `ProxyJump none` on the command line
-    /// wins over the config's bastion, as in ssh.
-    @Test func aBastionFlotillaCannotUseIsRefusedNeverBypassed() async throws {
-        let server = try await TestSSHServer.start()
-        defer { server.stop() }
-        let dir = server.directory
+    /// A bastion in ssh_config or in the inventory's ssh arguments is used, never bypassed: both hosts behind it
+    /// are reached over one bastion login. What Flotilla cannot honour (ProxyCommand, ansible_connection=local) is
+    /// refused with where it was written, and the host is never contacted.
+    @Test func aBastionIsUsedNeverBypassedAndWhatCannotBeHonouredIsRefused() async throws {
+        let bastion = try await TestSSHServer.start()
+        defer { bastion.stop() }
+        let target = try await TestSSHServer.start()
+        defer { target.stop() }
+        let dir = bastion.directory
+        // One key for both servers, one known_hosts for both.
+        let key = try String(contentsOfFile: bastion.userKeyPath + ".pub", encoding: .utf8)
+        try (try String(contentsOfFile: target.directory + "/authorized_keys", encoding: .utf8) + key)
+            .write(toFile: target.directory + "/authorized_keys", atomically: true, encoding: .utf8)
+        let known = try String(contentsOfFile: bastion.knownHostsPath, encoding: .utf8) + String(contentsOfFile: target.knownHostsPath, encoding: .utf8)
+        try known.write(toFile: dir + "/fleet_known_hosts", atomically: true, encoding: .utf8)
         try """
-            Host *
-              UserKnownHostsFile \(server.knownHostsPath)
+            Host bastion
+              HostName 127.0.0.1
+              Port \(bastion.port)
             Host behind-*
               HostName 127.0.0.1
-              Port \(server.port)
-              ProxyJump bastion.example.org
+              Port \(target.port)
+              ProxyJump bastion
+            Host *
+              User root
+              IdentityFile \(bastion.userKeyPath)
+              IdentitiesOnly yes
+              UserKnownHostsFile \(dir)/fleet_known_hosts
             """.write(toFile: dir + "/ssh_config", atomically: true, encoding: .utf8)
         // As under Ansible, ssh_config's Host lines see ansible_host when the inventory gives one: the behind-*
         // hosts have none, so the config's block (and its bastion) applies to them.
-        let key = "ansible_user=root ansible_ssh_private_key_file=\(server.userKeyPath)"
-        let common = "ansible_host=127.0.0.1 ansible_port=\(server.port) ansible_user=root ansible_ssh_private_key_file=\(server.userKeyPath)"
+        let direct = "ansible_host=127.0.0.1 ansible_port=\(target.port)"
         try """
             [fleet]
-            behind-1 \(key)
-            args-jump \(common) ansible_ssh_common_args='-o ProxyJump=jump.example.org'
-            behind-none \(key) ansible_ssh_extra_args='-o ProxyJump=none'
+            behind-1
+            args-jump \(direct) ansible_ssh_common_args='-J bastion'
+            command-proxy \(direct) ansible_ssh_common_args='-o ProxyCommand="nc %h %p"'
             local-one ansible_connection=local
 
             """.write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
         func run(_ limit: String) async throws -> LocalProcess.Output {
             try await FlotillaBinary.run(["run", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config", "--limit", limit, "--", "echo reached"])
         }
-        let config = try await run("behind-1")
-        #expect(config.status != 0)
-        #expect(config.text.contains("behind-1: not connecting"), "\(config.text)")
-        #expect(config.text.contains("\(dir)/ssh_config:6: proxyjump bastion.example.org"), "\(config.text)")
-        #expect(!config.text.contains("reached"))
+        func logins(_ server: TestSSHServer) -> Int { server.log.components(separatedBy: "Accepted publickey").count - 1 }
 
-        let arguments = try await run("args-jump")
-        #expect(arguments.status != 0)
-        #expect(arguments.text.contains("args-jump's ansible_ssh_common_args: proxyjump jump.example.org"), "\(arguments.text)")
+        let jumped = try await run("behind-1:args-jump")
+        #expect(jumped.status == 0, "\(jumped.text)")
+        #expect(jumped.text.contains("behind-1 | ok"), "\(jumped.text)")
+        #expect(jumped.text.contains("args-jump | ok"), "\(jumped.text)")
+        #expect(logins(bastion) == 1, "one bastion login for both hosts: \(bastion.log)")
+        #expect(logins(target) == 2)
+
+        let proxy = try await run("command-proxy")
+        #expect(proxy.status != 0)
+        #expect(proxy.text.contains("command-proxy: not connecting"), "\(proxy.text)")
+        #expect(proxy.text.contains("command-proxy's ansible_ssh_common_args: proxycommand nc %h %p"), "\(proxy.text)")
 
         let local = try await run("local-one")
         #expect(local.status != 0)
         #expect(local.text.contains("local-one: ansible_connection=local is not supported"), "\(local.text)")
 
-        #expect(!server.log.contains("Accepted publickey"), "a refused host was contacted: \(server.log)")
-
-        let none = try await run("behind-none")
-        #expect(none.status == 0, "\(none.text)")
-        #expect(none.text.contains("reached"))
+        #expect(logins(target) == 2, "a refused host was contacted")
+        #expect(logins(bastion) == 1)
     }
 
     /// A mistyped option used to become the start of the remote command, which then ran on every host.

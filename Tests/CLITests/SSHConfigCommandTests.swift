@@ -30,7 +30,11 @@ import FlotillaTesting
               User deploy
               Port 2222
             Host db1
-              ProxyJump bastion.example.org
+              ProxyCommand ssh -W %h:%p bastion.example.org
+            Host db2
+              ProxyJump ops@bastion.example.org:2200
+            Host bastion.example.org
+              HostName 10.0.0.1
             """.write(toFile: dir + "/ssh_config", atomically: true, encoding: .utf8)
         try """
             [web]
@@ -38,12 +42,15 @@ import FlotillaTesting
             web2 ansible_ssh_common_args='-o ConnectTimeout=5 -p 2201 -l admin'
             [db]
             db1 ansible_become=true ansible_become_password=hunter2
+            db2
 
             """.write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
         let result = try await FlotillaBinary.run(["ssh-config", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config"])
         #expect(result.status == 1, "\(result.text)")
         #expect(result.text.contains("refused db1: not connecting"), "\(result.text)")
-        #expect(result.text.contains("\(dir)/ssh_config:8: proxyjump bastion.example.org"))
+        #expect(result.text.contains("\(dir)/ssh_config:8: proxycommand ssh -W %h:%p bastion.example.org"), "\(result.text)")
+        // The jump host resolved through its own Host block, as ssh does.
+        #expect(fields(result.text, host: "db2")["proxyjump"] == "ops@10.0.0.1:2200", "\(result.text)")
         #expect(!result.text.contains("hunter2"))
 
         // The oracle: ssh -G with the same config and, for web2, the same options on its command line.

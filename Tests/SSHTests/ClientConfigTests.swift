@@ -311,11 +311,11 @@ import Testing
         defer { f.dir.remove() }
         let config = try f.parse("""
             Host db-*
-              ProxyJump bastion.example.org
+              ProxyCommand ssh -W %h:%p bastion.example.org
             Host web-direct
-              ProxyJump none
+              ProxyCommand none
             Host web-*
-              ProxyJump bastion.example.org
+              ProxyCommand ssh -W %h:%p bastion.example.org
               Ciphers +aes128-cbc
               HostKeyAlgorithms ^ssh-ed25519
             Host hardened
@@ -327,12 +327,33 @@ import Testing
             """)
         let db = config.resolve(host: "db-1").refusals
         #expect(db.map(\.line) == [2])
-        #expect(db.first?.description == "test_config:2: proxyjump bastion.example.org: it routes the connection through another host or command, and Flotilla does not implement it")
+        #expect(db.first?.description == "test_config:2: proxycommand ssh -W %h:%p bastion.example.org: it routes the connection through a local command, and Flotilla does not implement it")
         #expect(config.resolve(host: "web-direct").refusals.isEmpty)
         #expect(config.resolve(host: "web-2").refusals.map(\.line) == [6])
         #expect(config.resolve(host: "hardened").refusals.map(\.keyword) == ["kexalgorithms"])
         #expect(config.resolve(host: "aliased").refusals.map(\.keyword) == ["hostkeyalias"])
         #expect(config.resolve(host: "plain").refusals.isEmpty)
+    }
+
+    /// ProxyJump as ssh reads it: hops in order, `none` taking the place first, bad hops refused with the line.
+    @Test func proxyJumpListsHopsAndNoneWinsWhenFirst() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let config = try f.parse("""
+            Host direct
+              ProxyJump none
+            Host *
+              ProxyJump ops@jump1:2200,ssh://jump2
+            """)
+        #expect(config.resolve(host: "direct").proxyJump == [])
+        #expect(config.resolve(host: "web1").proxyJump == [JumpSpec(user: "ops", host: "jump1", port: 2200), JumpSpec(host: "jump2")])
+        #expect(config.resolve(host: "web1").refusals.isEmpty)
+        guard case .badValue(_, let line, _, _, _) = f.error("Host x\n  ProxyJump a,,b\n") else {
+            Issue.record("an empty hop must be refused")
+            return
+        }
+        #expect(line == 2)
+        #expect(f.error("ProxyJump host:99999\n") != nil)
     }
 
     /// ssh's command line as an inventory gives it: read as the config lines it stands for.
@@ -356,11 +377,16 @@ import Testing
         #expect(web1.strictHostKeyChecking == .acceptNew)
         #expect(web1.userKnownHostsFiles == ["/kh"])
 
-        for words in [["-o", "ProxyJump=bastion"], ["-J", "bastion"], ["-oProxyCommand=ssh -W %h:%p b"], ["-4"], ["-b", "10.0.0.1"]] {
+        for words in [["-oProxyCommand=ssh -W %h:%p b"], ["-4"], ["-b", "10.0.0.1"], ["-o", "HostKeyAlias=x"]] {
             let (c, r) = try SSHClientConfig.commandLine(words, origin: "web1's ansible_ssh_common_args", context: f.context)
             let all = r + c.resolve(host: "web1").refusals
             #expect(all.count == 1, "\(words)")
             #expect(all.first?.file == "web1's ansible_ssh_common_args", "\(words)")
+        }
+        for words in [["-o", "ProxyJump=admin@bastion:2222,[::1]:22"], ["-J", "admin@bastion:2222,[::1]:22"]] {
+            let (c, r) = try SSHClientConfig.commandLine(words, origin: "o", context: f.context)
+            #expect(r.isEmpty)
+            #expect(c.resolve(host: "web1").proxyJump == [JumpSpec(user: "admin", host: "bastion", port: 2222), JumpSpec(host: "::1", port: 22)], "\(words)")
         }
         for words in [["-F", "/etc/other_config"], ["-Z"], ["bastion"]] {
             let (_, r) = try SSHClientConfig.commandLine(words, origin: "o", context: f.context)

@@ -109,8 +109,7 @@ public struct TargetResolver: Sendable {
         refusals += fromConfig.refusals.filter { !(fromArguments?.unimplementedKeywords.contains($0.keyword) ?? false) }
         if !refusals.isEmpty { throw SSHConfigError.unhonoured(host: host.name, refusals: refusals) }
         let ssh = fromArguments.map { $0.filled(from: fromConfig) } ?? fromConfig
-        // As ssh does: the local user's name when nothing else names one.
-        let currentUser = ProcessInfo.processInfo.environment["USER"] ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+        let currentUser = Self.localUser
         var identities: [String] = []
         if let key = vars.keyFile { identities.append(key) }
         identities += ssh.identityFiles
@@ -131,7 +130,49 @@ public struct TargetResolver: Sendable {
         // --connect-timeout wins over ConnectTimeout, as ssh's -o over its config file.
         target.connectTimeout = options.connectTimeout.flatMap(DurationText.parse) ?? ssh.connectTimeout
         target.keepaliveInterval = ssh.serverAliveInterval
+        if let hops = ssh.proxyJump, !hops.isEmpty {
+            target.jumps = try jumpChain(hops, behind: host.name, fallbackPolicy: vars.hostKeyPolicy, extraKnownHosts: knownHosts, depth: 0)
+        }
         return target
+    }
+
+    /// The jump hosts of a `ProxyJump` list, first hop first, as ssh reaches them: each hop's settings come from
+    /// the configuration of its own name; the first hop's own ProxyJump comes before it (later hops are reached
+    /// through the hops before them, as with `ssh -J a,b`).
+    private func jumpChain(
+        _ hops: [JumpSpec], behind host: String, fallbackPolicy: HostKeyPolicy?, extraKnownHosts: [String], depth: Int
+    ) throws -> [ConnectionTarget] {
+        guard depth < 8 else {
+            throw ValidationError("\(host): ProxyJump chains more than 8 jump hosts deep (does a jump host's ProxyJump lead back to itself?)")
+        }
+        var chain: [ConnectionTarget] = []
+        for (index, hop) in hops.enumerated() {
+            let ssh = config.resolve(host: hop.host, user: hop.user)
+            if !ssh.refusals.isEmpty {
+                throw SSHConfigError.unhonoured(host: "\(host) (through the jump host \(hop.host))", refusals: ssh.refusals)
+            }
+            if index == 0, let own = ssh.proxyJump, !own.isEmpty {
+                chain += try jumpChain(own, behind: host, fallbackPolicy: fallbackPolicy, extraKnownHosts: extraKnownHosts, depth: depth + 1)
+            }
+            var jump = ConnectionTarget(
+                name: hop.host,
+                address: ssh.hostName ?? hop.host,
+                port: hop.port ?? ssh.port ?? 22,
+                user: hop.user ?? ssh.user ?? options.user ?? Self.localUser,
+                identityFiles: ssh.identityFiles.map(expandTilde),
+                identitiesOnly: ssh.identitiesOnly ?? false,
+                knownHostsFiles: (extraKnownHosts + (ssh.userKnownHostsFiles ?? [])).map(expandTilde),
+                hostKeyPolicy: options.hostKeyPolicy ?? ssh.strictHostKeyChecking ?? fallbackPolicy)
+            jump.connectTimeout = options.connectTimeout.flatMap(DurationText.parse) ?? ssh.connectTimeout
+            jump.keepaliveInterval = ssh.serverAliveInterval
+            chain.append(jump)
+        }
+        return chain
+    }
+
+    /// As ssh does: the local user's name when nothing else names one.
+    static var localUser: String {
+        ProcessInfo.processInfo.environment["USER"] ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
     }
 
     private func expandTilde(_ path: String) -> String {

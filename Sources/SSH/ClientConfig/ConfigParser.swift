@@ -110,6 +110,17 @@ struct ConfigParser {
                 throw at.bad(value, expected: "a time such as 0, 15 or 1m")
             }
             return .option(.serverAliveInterval(.seconds(seconds)))
+        case "proxyjump":
+            let value = try single(args, at: at)
+            if value.lowercased() == "none" { return .option(.proxyJump([])) }
+            var hops: [JumpSpec] = []
+            for part in value.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let hop = JumpSpec.parse(String(part)) else {
+                    throw at.bad(value, expected: "none, or [user@]host[:port] hops separated by commas")
+                }
+                hops.append(hop)
+            }
+            return .option(.proxyJump(hops))
         default:
             if Self.unhonouredKeywords.contains(split.keyword) {
                 let why = Self.unhonouredWhy(split.keyword, args)
@@ -123,7 +134,7 @@ struct ConfigParser {
 
     /// The keywords that can change where or how a connection goes and that Flotilla does not implement.
     static let unhonouredKeywords: Set<String> = [
-        "proxyjump", "proxycommand", "proxyusefdpass", "hostkeyalias", "globalknownhostsfile", "knownhostscommand",
+        "proxycommand", "proxyusefdpass", "hostkeyalias", "globalknownhostsfile", "knownhostscommand",
         "bindaddress", "bindinterface", "addressfamily", "canonicalizehostname", "kexalgorithms", "ciphers", "macs",
         "hostkeyalgorithms", "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes", "casignaturealgorithms",
         "certificatefile", "pkcs11provider", "securitykeyprovider", "identityagent", "pubkeyauthentication",
@@ -135,8 +146,8 @@ struct ConfigParser {
     static func unhonouredWhy(_ keyword: String, _ args: [String]) -> String? {
         let value = args.first?.lowercased() ?? ""
         switch keyword {
-        case "proxyjump", "proxycommand":
-            return value == "none" ? nil : "it routes the connection through another host or command"
+        case "proxycommand":
+            return value == "none" ? nil : "it routes the connection through a local command"
         case "proxyusefdpass":
             return value == "no" ? nil : "it routes the connection through a proxy command"
         case "hostkeyalias":

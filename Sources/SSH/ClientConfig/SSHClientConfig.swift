@@ -85,6 +85,7 @@ public struct SSHClientConfig: Sendable {
             userKnownHostsFiles: values.userKnownHostsFiles?.map(expandPath),
             connectTimeout: values.connectTimeout ?? nil,
             serverAliveInterval: values.serverAliveInterval,
+            proxyJump: values.proxyJump,
             refusals: values.refusals,
             unimplementedKeywords: values.unhonouredSeen
         )
@@ -173,6 +174,7 @@ private struct ResolvedValues {
     /// Outer nil: not set; inner nil: set to `none`.
     var connectTimeout: Duration??
     var serverAliveInterval: Duration?
+    var proxyJump: [JumpSpec]?
     /// The first value of each unhonoured keyword (first wins, as for the others), harmless ones included.
     private(set) var unhonouredSeen = Set<String>()
     private(set) var refusals = [SSHConfigRefusal]()
@@ -198,6 +200,7 @@ private struct ResolvedValues {
         case .userKnownHostsFiles(let v): if userKnownHostsFiles == nil { userKnownHostsFiles = v }
         case .connectTimeout(let v): if connectTimeout == nil { connectTimeout = .some(v) }
         case .serverAliveInterval(let v): if serverAliveInterval == nil { serverAliveInterval = v }
+        case .proxyJump(let v): if proxyJump == nil { proxyJump = v }
         case .unhonoured: break
         }
     }

@@ -22,6 +22,8 @@ public struct SSHHostConfig: Sendable, Hashable {
     public var connectTimeout: Duration?
     /// `ServerAliveInterval` (zero means keepalives are off).
     public var serverAliveInterval: Duration?
+    /// `ProxyJump`: nil when unset, empty for `none`.
+    public var proxyJump: [JumpSpec]?
     /// Lines that apply to this host and would make ssh connect elsewhere or otherwise, in a way Flotilla does
     /// not implement. A host with any is refused (`SSHConfigError.unhonoured`).
     public var refusals: [SSHConfigRefusal]
@@ -33,8 +35,9 @@ public struct SSHHostConfig: Sendable, Hashable {
         host: String, hostName: String? = nil, user: String? = nil, port: Int? = nil, identityFiles: [String] = [],
         identitiesOnly: Bool? = nil, strictHostKeyChecking: HostKeyPolicy? = nil,
         userKnownHostsFiles: [String]? = nil, connectTimeout: Duration? = nil, serverAliveInterval: Duration? = nil,
-        refusals: [SSHConfigRefusal] = [], unimplementedKeywords: Set<String> = []
+        proxyJump: [JumpSpec]? = nil, refusals: [SSHConfigRefusal] = [], unimplementedKeywords: Set<String> = []
     ) {
+        self.proxyJump = proxyJump
         self.refusals = refusals
         self.unimplementedKeywords = unimplementedKeywords
         self.host = host
@@ -87,6 +90,7 @@ extension SSHHostConfig {
             userKnownHostsFiles: userKnownHostsFiles ?? other.userKnownHostsFiles,
             connectTimeout: connectTimeout ?? other.connectTimeout,
             serverAliveInterval: serverAliveInterval ?? other.serverAliveInterval,
+            proxyJump: proxyJump ?? other.proxyJump,
             refusals: refusals + other.refusals, unimplementedKeywords: unimplementedKeywords.union(other.unimplementedKeywords))
     }
 }

@@ -12,6 +12,9 @@ public final class SSHSession: Connection, @unchecked Sendable {
     public let target: ConnectionTarget
     let loop: EventLoop
     let settings: SSHTransport.Options
+    /// The jump host connection this session's socket goes through, kept open as long as this session is.
+    /// Set once, before the session is handed out.
+    nonisolated(unsafe) var carrier: JumpTunnel?
 
     // Loop-confined state.
     var raw: OpaquePointer?

@@ -43,6 +43,8 @@ public final class SSHTransport: Transport, Sendable {
     private let sockets: SocketFactory
     private let keys: KeyStore
     private let stores = Mutex<[[String]: KnownHostsStore]>([:])
+    /// Jump connections by chain (`ConnectionTarget.jumps` of the hosts behind them), each opened once per run.
+    private let tunnels = Mutex<[[ConnectionTarget]: Task<JumpTunnel, any Error>]>([:])
 
     public init(options: Options = Options()) {
         self.options = options
@@ -64,11 +66,49 @@ public final class SSHTransport: Transport, Sendable {
         if let interval = target.keepaliveInterval { settings.keepaliveInterval = interval > .zero ? interval : nil }
         let session = SSHSession(target: target, loop: group.nextLoop(), settings: settings)
         do {
-            try await establish(session)
+            if target.jumps.isEmpty {
+                try await connectDirectly(session)
+            } else {
+                try await connectThroughJumps(session)
+            }
+            try await secure(session)
             return session
         } catch {
             await session.close()
             throw error
+        }
+    }
+
+    /// Opens (once per chain) the connection to the last jump host, itself reached through the hops before it,
+    /// and a channel through it to the target: the target's session then speaks SSH over that channel. The
+    /// jump hosts' keys are checked like any host's.
+    private func connectThroughJumps(_ session: SSHSession) async throws {
+        let target = session.target
+        let chain = target.jumps
+        let task = tunnels.withLock { tunnels -> Task<JumpTunnel, any Error> in
+            if let task = tunnels[chain] { return task }
+            let task = Task { [self] in
+                var hop = chain[chain.count - 1]
+                hop.jumps = Array(chain.dropLast())
+                return JumpTunnel(session: try await open(hop))
+            }
+            tunnels[chain] = task
+            return task
+        }
+        let tunnel: JumpTunnel
+        do {
+            tunnel = try await task.value
+        } catch {
+            throw SSHError.connect(
+                host: target.name, address: target.address, port: target.port,
+                reason: "through the jump host \(chain[chain.count - 1].name): \(error)")
+        }
+        let fd = try await tunnel.open(
+            host: target.address, port: target.port, for: target.name, limit: session.settings.connectTimeout)
+        session.carrier = tunnel
+        try await session.call("tunnel", timeout: nil) { s -> CallStep<Void> in
+            s.fd = fd
+            return .done(())
         }
     }
 
@@ -86,7 +126,7 @@ public final class SSHTransport: Transport, Sendable {
         }
     }
 
-    private func establish(_ session: SSHSession) async throws {
+    private func connectDirectly(_ session: SSHSession) async throws {
         let target = session.target
         let addresses = try await SocketAddress.resolve(target.address, port: target.port, targetName: target.name)
         var lastError: (any Error)?
@@ -104,6 +144,11 @@ public final class SSHTransport: Transport, Sendable {
         guard connected else {
             throw lastError ?? SSHError.connect(host: target.name, address: target.address, port: target.port, reason: "no address")
         }
+    }
+
+    /// The handshake, the host key check and authentication, over a socket already connected.
+    private func secure(_ session: SSHSession) async throws {
+        let target = session.target
         let store = knownHosts(for: target)
         let policy = target.hostKeyPolicy ?? options.hostKeyPolicy
         let preferred = store.knownKeyTypes(host: target.address, port: target.port).flatMap(HostKey.algorithms(forKeyType:))
