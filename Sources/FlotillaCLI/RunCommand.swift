@@ -22,7 +22,7 @@ public struct RunCommand: AsyncParsableCommand {
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var fleet: FleetOptions
 
-    @Option(help: ArgumentHelp("Limit for each command, e.g. 30s.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Limit for each command, e.g. 30s (at most 30d).", valueName: "duration"))
     public var timeout: String?
 
     @Flag(help: "Run through sudo as root (or the inventory's ansible_become_user).")
@@ -41,9 +41,7 @@ public struct RunCommand: AsyncParsableCommand {
 
     public func validate() throws {
         if commands.isEmpty { throw ValidationError("Give a command after --, e.g. flotilla run -i hosts.ini -- uptime") }
-        if let timeout, DurationText.parse(timeout) == nil {
-            throw ValidationError("--timeout: '\(timeout)' is not a duration (try 30s).")
-        }
+        if let timeout { _ = try OptionRange.duration(timeout, option: "--timeout", OptionRange.timeout) }
     }
 
     private var commands: [String] {
@@ -53,7 +51,7 @@ public struct RunCommand: AsyncParsableCommand {
 
     public func run() async throws {
         let commands = self.commands
-        let limit = timeout.flatMap(DurationText.parse)
+        let limit = try timeout.map { try OptionRange.duration($0, option: "--timeout", OptionRange.timeout) }
         let (_, _, loaded) = try await loadTargets(inventory, fleet)
         let targets = loaded.map { target -> ConnectionTarget in
             var target = target
