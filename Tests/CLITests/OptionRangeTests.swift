@@ -5,7 +5,7 @@ import FlotillaTesting
 
 /// Every numeric option refuses values outside its range with a message naming the option (exit status 64,
 /// ArgumentParser's validation status), never a trap; the largest accepted value gets past validation.
-@Suite struct OptionRangeTests {
+@Suite(.serialized) struct OptionRangeTests {
     /// An inventory of one host on a closed loopback port: a run gets past validation and ends at once,
     /// unreachable. A fresh database keeps the audit's history out of the user's.
     private func withInventory(_ body: (_ inventory: String, _ environment: [String: String]) async throws -> Void) async throws {
