@@ -37,12 +37,13 @@ struct CSVFields {
         return String(values[index])
     }
 
-    /// A finite decimal number (chrony prints `%.9f`-style values; no hex, no inf or nan).
+    /// A finite decimal number within ±`HostNumber.maxMagnitude` (chrony prints `%.9f`-style values; no hex,
+    /// no inf or nan).
     func double(_ index: Int, nonNegative: Bool = false) throws(DriftError) -> Double {
-        let text = values[index]
-        let allowed = Set("0123456789.-+eE")
-        guard !text.isEmpty, text.allSatisfy({ allowed.contains($0) }), let value = Double(text), value.isFinite else {
-            throw fail(index, "not a number")
+        let value: Double
+        switch HostNumber.read(values[index]) {
+        case .success(let v): value = v
+        case .failure(let refusal): throw fail(index, String(refusal.reason.dropFirst("is ".count)))
         }
         if nonNegative && value < 0 { throw fail(index, "negative") }
         return value

@@ -112,7 +112,9 @@ public struct ChronyStatus: Sendable, Codable, Hashable {
         return "\(s.address) (\(s.state.meaning), reach \(s.reachText), \(heard))"
     }
 
+    /// A duration for people; never traps, whatever the value (huge or not finite values are printed as numbers).
     static func seconds(_ value: Double) -> String {
+        guard value.isFinite, abs(value) < 1e15 else { return "\(value) s" }
         if value >= 3600 { return "\(Int(value / 3600)) h \(Int(value.truncatingRemainder(dividingBy: 3600) / 60)) min" }
         if value >= 120 { return "\(Int(value / 60)) min" }
         return "\(Int(value.rounded())) s"

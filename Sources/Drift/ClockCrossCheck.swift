@@ -80,6 +80,10 @@ public struct ClockCrossCheck: Sendable, Codable, Hashable {
             guard !text.isEmpty, text.allSatisfy({ $0.isNumber || $0 == "." }), let value = Double(text) else {
                 throw .crossCheckFailed(host: host, reason: "the clock reading was \"\(text.prefix(40))\", not seconds.nanoseconds")
             }
+            // Digits alone can still overflow (a thousand of them read as infinity) or be absurd.
+            if let reason = HostNumber.problem(Substring(text)) {
+                throw .malformedOutput(host: host, source: "clock cross-check", field: "clock reading", value: String(text), reason: reason)
+            }
             samples.append(Sample(sent: turn.sent, received: turn.received, host: value))
         }
         guard let best = best(of: samples) else {

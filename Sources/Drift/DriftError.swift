@@ -7,6 +7,9 @@ public enum DriftError: Error, Sendable, Hashable, CustomStringConvertible {
     case incompleteOutput(host: String, missing: String, stderr: String)
     /// The clock cross-check could not read the host's clock from `date +%s.%N`.
     case crossCheckFailed(host: String, reason: String)
+    /// A value the host printed is refused (not a number, not finite, out of range): `source` is the output
+    /// it was in (`audit output`, `clock cross-check`), `field` names it (`now`), `reason` ends the sentence.
+    case malformedOutput(host: String, source: String, field: String, value: String, reason: String)
     /// The audit history database cannot be opened, migrated, written or read.
     case history(path: String, reason: String)
     /// A threshold or setting is out of range (negative offsets, critical below warning, no samples).
@@ -30,6 +33,8 @@ public enum DriftError: Error, Sendable, Hashable, CustomStringConvertible {
                 + (stderr.isEmpty ? "" : "; stderr: \(String(stderr.prefix(200)))")
         case .crossCheckFailed(let host, let reason):
             "\(host): clock cross-check failed: \(reason)"
+        case .malformedOutput(let host, let source, let field, let value, let reason):
+            "\(host): \(source): \(field) \(reason)" + (value.isEmpty ? "" : " (\"\(String(value.prefix(40)))\")")
         case .history(let path, let reason):
             "audit history \(path): \(reason)"
         case .invalidSetting(let name, let value, let reason):

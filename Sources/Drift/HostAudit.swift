@@ -35,6 +35,12 @@ public struct HostAudit: Sendable, Codable, Hashable {
             findings.append(Finding(.unreachable, .unknown, "unreachable: \(reason)"))
             return HostAudit(host: o.host, verdict: .unknown, findings: findings, chrony: nil, crossCheck: nil, daemons: [])
         }
+        // A host that printed a refused value (not finite, out of range) cannot be trusted for anything else it
+        // printed: its verdict is unknown, with that reason alone.
+        if let reason = o.malformedOutput {
+            findings.append(Finding(.auditFailed, .unknown, reason))
+            return HostAudit(host: o.host, verdict: .unknown, findings: findings, chrony: nil, crossCheck: nil, daemons: [])
+        }
         let daemons = o.daemons ?? o.facts.map(TimeDaemons.states(from:)) ?? []
         if let error = o.factsError { findings.append(Finding(.auditFailed, .unknown, "time daemons: \(error)")) }
         findings += TimeDaemons.findings(daemons, expectations: policy.daemons)

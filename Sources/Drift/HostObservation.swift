@@ -14,10 +14,14 @@ public struct HostObservation: Sendable, Codable, Hashable {
     public var chronyError: String?
     public var crossCheck: ClockCrossCheck?
     public var crossCheckError: String?
+    /// Set when the host printed a value that is refused (not finite, out of range): the host's output cannot
+    /// be trusted, so the verdict is `unknown` with this reason.
+    public var malformedOutput: String?
 
     public init(
         host: String, unreachable: String? = nil, daemons: [TimeDaemonState]? = nil, facts: HostFacts? = nil, factsError: String? = nil,
-        chrony: ChronyStatus? = nil, chronyError: String? = nil, crossCheck: ClockCrossCheck? = nil, crossCheckError: String? = nil
+        chrony: ChronyStatus? = nil, chronyError: String? = nil, crossCheck: ClockCrossCheck? = nil, crossCheckError: String? = nil,
+        malformedOutput: String? = nil
     ) {
         self.host = host
         self.unreachable = unreachable
@@ -28,5 +32,6 @@ public struct HostObservation: Sendable, Codable, Hashable {
         self.chronyError = chronyError
         self.crossCheck = crossCheck
         self.crossCheckError = crossCheckError
+        self.malformedOutput = malformedOutput
     }
 }

@@ -39,7 +39,7 @@ public struct HostProbe: Sendable {
             do {
                 o.crossCheck = try ClockCrossCheck.reading(conversation.turns, result: result, host: host)
             } catch {
-                o.crossCheckError = error.description
+                if case .malformedOutput = error { o.malformedOutput = error.description } else { o.crossCheckError = error.description }
             }
         }
         let marker = Self.clockEnd + "\n"
@@ -52,7 +52,7 @@ public struct HostProbe: Sendable {
             do {
                 o.chrony = try SyncCheck.interpret(stdout: rest, stderr: result.stderrText, status: result.status, host: host, expected: expectedSources)
             } catch {
-                o.chronyError = error.description
+                if case .malformedOutput = error { o.malformedOutput = error.description } else { o.chronyError = error.description }
             }
         } else {
             let stderr = result.stderrText.trimmingWhitespace()

@@ -108,7 +108,16 @@ echo '@@flotilla:end'
                 fields[String(line[..<eq])] = String(line[line.index(after: eq)...])
             }
         }
-        let hostTime = fields["now"].flatMap { Double($0) }
+        // The host's clock is untrusted like all it prints: a reading that is not a finite, plausible number
+        // is an error naming the host, never a value that could overflow later arithmetic or the history.
+        var hostTime: Double?
+        if let now = fields["now"] {
+            switch HostNumber.read(Substring(now)) {
+            case .success(let value): hostTime = value
+            case .failure(let refusal):
+                throw .malformedOutput(host: host, source: "audit output", field: "now", value: now, reason: refusal.reason)
+            }
+        }
         func make(_ daemon: ChronyStatus.Daemon, _ tracking: ChronyTracking? = nil, _ sources: [ChronySource] = []) -> ChronyStatus {
             var addresses = expected
             for line in sections["resolve"]?.body ?? [] {

@@ -194,6 +194,15 @@ public enum FactParser {
             guard let stateText = fields["state"], let state = FileFact.State(rawValue: stateText) else {
                 throw .malformedLine(section: "files", line: block.first?.number ?? 0, text: path, reason: "no valid state= line for file")
             }
+            // A size the host printed is untrusted: digits only, and it must fit (a negative or overflowing
+            // size is damage, not a file).
+            var size: Int?
+            if let text = fields["size"] {
+                guard !text.isEmpty, text.count <= 18, text.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(text) else {
+                    throw .malformedLine(section: "files", line: block.first?.number ?? 0, text: "size=" + text, reason: "size of \(path) is not a byte count (0 to 18 digits)")
+                }
+                size = value
+            }
             var content: [UInt8]?
             if state == .present {
                 guard inContent, let data = Data(base64Encoded: base64) else {
@@ -203,13 +212,13 @@ public enum FactParser {
                 if let sum = fields["sha256"], Hex.encode(SHA256.hash(data)) != sum {
                     throw .malformedLine(section: "files", line: block.last?.number ?? 0, text: path, reason: "content does not match its sha256 (output damaged)")
                 }
-                if let size = fields["size"].flatMap(Int.init), size != data.count {
+                if let size, size != data.count {
                     throw .malformedLine(section: "files", line: block.last?.number ?? 0, text: path, reason: "content has \(data.count) bytes, stat said \(size)")
                 }
             }
             out[path] = FileFact(
                 path: path, state: state, content: content, sha256: fields["sha256"], mode: fields["mode"],
-                owner: fields["owner"], group: fields["group"], size: fields["size"].flatMap(Int.init),
+                owner: fields["owner"], group: fields["group"], size: size,
                 linkTarget: fields["link"]
             )
         }

@@ -51,9 +51,9 @@ public struct ApplyCommand: AsyncParsableCommand {
     public var maxFailures: String?
 
     @Option(
-        name: .customLong("lock-wait"),
+        name: .customLong("lock-wait"), parsing: .unconditional,
         help: ArgumentHelp(
-            "How long apt waits for the package database lock when another process holds it, e.g. 30s (default: the plan's 120s).",
+            "How long apt waits for the package database lock when another process holds it, e.g. 30s, 0 to 30d (default: the plan's 120s).",
             valueName: "duration"))
     public var lockWait: String?
 
@@ -79,9 +79,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         } else if source == nil {
             throw ValidationError("Give a playbook or a saved plan: flotilla apply -i INVENTORY PLAYBOOK")
         }
-        if let lockWait, DurationText.parse(lockWait) == nil {
-            throw ValidationError("--lock-wait: '\(lockWait)' is not a duration (try 30s).")
-        }
+        if let lockWait { _ = try OptionRange.duration(lockWait, option: "--lock-wait", OptionRange.lockWait) }
         do {
             _ = try serial.map(RolloutOverride.parseSerial)
             _ = try maxFailures.map(RolloutOverride.parseBudget)
@@ -128,7 +126,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         let stop = StopRequest()
         let engine = ApplyEngine(
             transport: fleet.transport(), journal: journal, forks: fleet.forks, syncWaiter: ApplyGate.waiter(), stop: stop,
-            lockWaitSeconds: lockWait.flatMap(DurationText.parse).map { Int($0.seconds.rounded(.up)) }, events: { progress.handle($0) })
+            lockWaitSeconds: try lockWait.map { Int(try OptionRange.duration($0, option: "--lock-wait", OptionRange.lockWait).seconds.rounded(.up)) }, events: { progress.handle($0) })
 
         let result: ApplyResult
         if resume {

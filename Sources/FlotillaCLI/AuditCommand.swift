@@ -19,7 +19,8 @@ public struct AuditCommand: AsyncParsableCommand {
             Verdicts: ok; warn (|offset| above --max-offset, a competing daemon enabled, a removed daemon back, \
             an unexpected source); critical (|offset| above --critical, not synchronised, chrony stopped or \
             masked, a competing daemon active, chrony claiming sync while the cross-check disagrees beyond both \
-            bounds); unknown (unreachable, chrony absent).
+            bounds); unknown (unreachable, chrony absent, the audit failed, or the host printed a value that is refused: \
+            not a finite number or out of range, see docs/limits.md).
 
             Every audit is recorded in the SQLite database ($FLOTILLA_DB, else /var/lib/flotilla/flotilla.sqlite \
             for root); `--history [--since 24h] [HOST]` shows how offsets moved.
@@ -38,10 +39,10 @@ public struct AuditCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The playbook the fleet should follow (expected sources, removed daemons); with --history: a host name.", valueName: "playbook|host"))
     public var playbook: String?
 
-    @Option(name: .customLong("max-offset"), help: ArgumentHelp("Warn above this |offset| (default 50ms).", valueName: "duration"))
+    @Option(name: .customLong("max-offset"), parsing: .unconditional, help: ArgumentHelp("Warn above this |offset| (default 50ms, at most 1d).", valueName: "duration"))
     public var maxOffset: String = "50ms"
 
-    @Option(help: ArgumentHelp("Critical above this |offset| (default 1s).", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Critical above this |offset| (default 1s, at most 1d).", valueName: "duration"))
     public var critical: String = "1s"
 
     @Flag(help: "Print the report as JSON (same as --format json).")
@@ -53,13 +54,13 @@ public struct AuditCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also write a self-contained HTML page with a chart of every host's offset.", valueName: "file"))
     public var html: String?
 
-    @Option(help: ArgumentHelp("Cross-check samples per host (0: no cross-check).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Cross-check samples per host, 0 to 100 (0: no cross-check).", valueName: "n"))
     public var samples: Int = 5
 
     @Flag(help: "Show the recorded audits instead of auditing.")
     public var history = false
 
-    @Option(help: ArgumentHelp("With --history: how far back (default 24h).", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --history: how far back (default 24h, at most 3650d).", valueName: "duration"))
     public var since: String = "24h"
 
     public init() {}
@@ -69,19 +70,15 @@ public struct AuditCommand: AsyncParsableCommand {
     public func validate() throws {
         if json, let format, format != .json { throw ValidationError("--json and --format \(format.rawValue) contradict each other.") }
         if history {
-            if DurationText.parse(since) == nil { throw ValidationError("--since: '\(since)' is not a duration (try 24h or 7d).") }
+            _ = try OptionRange.duration(since, option: "--since", OptionRange.since)
             if outputFormat == .prometheus { throw ValidationError("--history prints a table or JSON, not Prometheus metrics.") }
             return
         }
         if inventory.isEmpty { throw ValidationError("Give an inventory with -i FILE (a file or a directory).") }
-        guard let warn = DurationText.parse(maxOffset), warn > .zero else {
-            throw ValidationError("--max-offset: '\(maxOffset)' is not a positive duration (try 50ms).")
-        }
-        guard let crit = DurationText.parse(critical), crit > .zero else {
-            throw ValidationError("--critical: '\(critical)' is not a positive duration (try 1s).")
-        }
+        let warn = try OptionRange.duration(maxOffset, option: "--max-offset", OptionRange.threshold)
+        let crit = try OptionRange.duration(critical, option: "--critical", OptionRange.threshold)
         if crit < warn { throw ValidationError("--critical (\(critical)) must be at least --max-offset (\(maxOffset)).") }
-        if samples < 0 || samples > 100 { throw ValidationError("--samples must be 0 to 100.") }
+        try OptionRange.check(samples, option: "--samples", OptionRange.samples, note: "0: no cross-check")
     }
 
     public func run() async throws {
@@ -121,7 +118,8 @@ public struct AuditCommand: AsyncParsableCommand {
             expectations = try AuditExpectations.from(inventory: loaded.inventory, hosts: loaded.hosts)
         }
         let policy = try AuditPolicy(
-            maxOffset: DurationText.parse(maxOffset)!.seconds, critical: DurationText.parse(critical)!.seconds)
+            maxOffset: try OptionRange.duration(maxOffset, option: "--max-offset", OptionRange.threshold).seconds,
+            critical: try OptionRange.duration(critical, option: "--critical", OptionRange.threshold).seconds)
         let targets = loaded.targets.map {
             FleetAudit.Target(connection: $0, expectedSources: expectations.sources[$0.name] ?? [], daemons: expectations.daemons[$0.name])
         }
@@ -163,7 +161,7 @@ public struct AuditCommand: AsyncParsableCommand {
 
     func showHistory(_ console: Console) async throws {
         let database = FlotillaPaths.database
-        let window = DurationText.parse(since)!.seconds
+        let window = try OptionRange.duration(since, option: "--since", OptionRange.since).seconds
         let from = Date().timeIntervalSince1970 - window
         let host = playbook
         let entries = try await offload { try AuditHistory(path: database).entries(since: from, host: host) }

@@ -45,6 +45,12 @@ struct LabNTPResponder: AsyncParsableCommand {
     @Option(name: .long) var port: UInt16 = 123
     @Option(name: .long, help: "Network namespace (/run/netns/NAME) to serve in.") var netns: String?
 
+    func validate() throws {
+        guard offset.isFinite, abs(offset) <= LabFault.maxSkew else {
+            throw ValidationError("--offset must be within ±\(Int(LabFault.maxSkew)) seconds, not \(offset).")
+        }
+    }
+
     func run() async throws {
         try await LabCLI.run {
             let responder = try await NTPResponder.bound(address: listen, port: port, offset: offset, netns: netns)
@@ -61,6 +67,12 @@ struct LabHoldDpkgLock: AsyncParsableCommand {
 
     @Option(name: .long) var root: String
     @Option(name: .long) var seconds: Double
+
+    func validate() throws {
+        guard seconds.isFinite, seconds > 0, seconds <= LabFault.maxLockHold else {
+            throw ValidationError("--seconds must be more than 0 and at most \(Int(LabFault.maxLockHold)), not \(seconds).")
+        }
+    }
 
     func run() async throws {
         try await LabCLI.run {

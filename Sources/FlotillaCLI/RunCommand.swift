@@ -22,7 +22,7 @@ public struct RunCommand: AsyncParsableCommand {
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var fleet: FleetOptions
 
-    @Option(help: ArgumentHelp("Limit for each command, e.g. 30s.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Limit for each command, e.g. 30s (at most 30d).", valueName: "duration"))
     public var timeout: String?
 
     @Flag(help: "Run through sudo as root (or the inventory's ansible_become_user).")
@@ -42,9 +42,7 @@ public struct RunCommand: AsyncParsableCommand {
     public func validate() throws {
         try Self.refuseUnknownOption(words, of: Self.self)
         if commands.isEmpty { throw ValidationError("Give a command after --, e.g. flotilla run -i hosts.ini -- uptime") }
-        if let timeout, DurationText.parse(timeout) == nil {
-            throw ValidationError("--timeout: '\(timeout)' is not a duration (try 30s).")
-        }
+        if let timeout { _ = try OptionRange.duration(timeout, option: "--timeout", OptionRange.timeout) }
     }
 
     private var commands: [String] {
@@ -54,7 +52,7 @@ public struct RunCommand: AsyncParsableCommand {
 
     public func run() async throws {
         let commands = self.commands
-        let limit = timeout.flatMap(DurationText.parse)
+        let limit = try timeout.map { try OptionRange.duration($0, option: "--timeout", OptionRange.timeout) }
         let (_, _, targets) = try await loadTargets(inventory, fleet, become: become)
         let transport = fleet.transport()
         let console = Console.shared

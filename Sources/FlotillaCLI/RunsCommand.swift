@@ -22,7 +22,7 @@ public struct RunsCommand: AsyncParsableCommand {
     public struct List: AsyncParsableCommand {
         public static let configuration = CommandConfiguration(commandName: "list", abstract: "List the runs, newest first.")
 
-        @Option(help: ArgumentHelp("How many runs to list.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("How many runs to list, 1 to 100000.", valueName: "n"))
         public var last: Int = 50
 
         @Flag(help: "Print one JSON object per run and line.")
@@ -30,11 +30,15 @@ public struct RunsCommand: AsyncParsableCommand {
 
         public init() {}
 
+        public func validate() throws {
+            try OptionRange.check(last, option: "--last", OptionRange.last)
+        }
+
         public func run() async throws {
             let console = Console.shared
             do {
                 let journal = try await Journal.open()
-                let runs = try await journal.runs(limit: max(1, last))
+                let runs = try await journal.runs(limit: last)
                 console.out(json ? runs.map(RunsReport.jsonLine).joined() : RunsReport.table(runs, path: journal.path))
                 await console.flush()
             } catch {

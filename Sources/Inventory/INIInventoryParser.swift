@@ -113,7 +113,12 @@ struct INIInventoryParser {
                     builder.errors.append(.syntax(at, expected: "a variable name before '='", found: "'\(line)'"))
                     continue
                 }
-                builder.setGroupVariable(group, key, PythonLiteral.value(of: value), at: at)
+                do {
+                    builder.setGroupVariable(group, key, try PythonLiteral.value(of: value), at: at)
+                } catch {
+                    builder.errors.append(.limitExceeded(
+                        at, what: "the value of '\(key)' nests lists or dicts too deeply", limit: "\(PythonLiteral.maxDepth) levels"))
+                }
             }
         }
 
@@ -147,7 +152,14 @@ struct INIInventoryParser {
                 continue
             }
             let key = String(word.text[..<equals])
-            vars[key] = PythonLiteral.value(of: String(word.text[word.text.index(after: equals)...]))
+            do {
+                vars[key] = try PythonLiteral.value(of: String(word.text[word.text.index(after: equals)...]))
+            } catch {
+                let wordAt = FileLocation(file: file, line: lineNumber, column: indent + word.offset + 1)
+                builder.errors.append(.limitExceeded(
+                    wordAt, what: "the value of '\(key)' nests lists or dicts too deeply", limit: "\(PythonLiteral.maxDepth) levels"))
+                bad = true
+            }
         }
         guard let names = HostDefinition.expand(first.text, literal: first.raw == first.text, at: at, into: &builder)
         else { return }

@@ -8,6 +8,10 @@ struct InventoryBuilder {
     var groups: [String: InventoryGroup] = [:]
     var errors: [InventoryError] = []
     var warnings: [InventoryWarning] = []
+    /// Host entries defined so far, after range expansion (a host named in three groups counts three times).
+    var hostEntries = 0
+    /// The host-entry limit was passed and reported (once).
+    var hostEntriesExceeded = false
     /// Which host is directly in which group, for constant-time checks on large ranges.
     private var membership: Set<Membership> = []
 

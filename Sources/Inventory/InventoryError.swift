@@ -21,6 +21,9 @@ public enum InventoryError: Error, Sendable, Hashable, CustomStringConvertible {
     case unexpectedType(FileLocation, context: String, expected: String, found: String)
     /// The YAML parser rejected a file.
     case yaml(FileLocation, problem: String)
+    /// A value goes beyond one of the readers' limits (nesting depth, alias expansion, host count, name
+    /// length; docs/limits.md): `what` says what and how much, `limit` the documented bound.
+    case limitExceeded(FileLocation, what: String, limit: String)
     /// A connection variable has a value that cannot be used (`ansible_port=ssh`).
     case invalidConnectionVariable(host: String, variable: String, value: String, expected: String)
     /// A `{{ name }}` template in a host's variable refers to a variable the host does not have.
@@ -59,6 +62,8 @@ public enum InventoryError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(at): \(context): expected \(expected), found \(found)"
         case .yaml(let at, let problem):
             return "\(at): invalid YAML: \(problem)"
+        case .limitExceeded(let at, let what, let limit):
+            return "\(at): \(what): the limit is \(limit)"
         case .invalidConnectionVariable(let host, let variable, let value, let expected):
             return "host '\(host)': \(variable) is '\(value)', expected \(expected)"
         case .undefinedTemplateVariable(let host, let variable, let reference):

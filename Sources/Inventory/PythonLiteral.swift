@@ -4,16 +4,36 @@
 /// `port=22` is the integer 22, `flag=True` a boolean, `name="web"` the string `web`, but `flag=yes` and
 /// `flag=true` are the strings `yes` and `true` (Python spells its booleans `True` and `False`).
 enum PythonLiteral {
-    /// The typed value of `text`, or the text itself when it is not a Python literal.
-    static func value(of text: String) -> InventoryValue {
+    /// How deeply lists, tuples and dicts may nest in one value: the parser recurses once per level, and tens
+    /// of thousands of brackets would overflow the stack. Python's own parser gives up at 200 parentheses.
+    static let maxDepth = 64
+
+    /// A value nested deeper than `maxDepth`.
+    struct TooDeep: Error {}
+
+    /// The typed value of `text`, or the text itself when it is not a Python literal; throws when its lists
+    /// and dicts nest deeper than `maxDepth`.
+    static func value(of text: String) throws(TooDeep) -> InventoryValue {
         var parser = Parser(Array(text.unicodeScalars))
-        guard let value = parser.parseTop() else { return .string(text) }
+        let parsed = parser.parseTop()
+        if parser.tooDeep { throw TooDeep() }
+        guard let value = parsed else { return .string(text) }
         return value
     }
 
     private struct Parser {
         let s: [Unicode.Scalar]
         var i = 0
+        var depth = 0
+        /// Set once a value nests deeper than `maxDepth`; parsing stops there.
+        var tooDeep = false
+
+        /// Enters one level of nesting; false (and `tooDeep` set) past `maxDepth`.
+        mutating func enter() -> Bool {
+            depth += 1
+            if depth > PythonLiteral.maxDepth { tooDeep = true }
+            return !tooDeep
+        }
 
         init(_ s: [Unicode.Scalar]) { self.s = s }
 
@@ -144,6 +164,8 @@ enum PythonLiteral {
         }
 
         mutating func parseSequence(close: Unicode.Scalar) -> InventoryValue? {
+            defer { depth -= 1 }
+            guard enter() else { return nil }
             i += 1
             var items: [InventoryValue] = []
             while true {
@@ -160,6 +182,8 @@ enum PythonLiteral {
 
         /// A dict, or a set (which becomes a list).
         mutating func parseBrace() -> InventoryValue? {
+            defer { depth -= 1 }
+            guard enter() else { return nil }
             i += 1
             var map: [String: InventoryValue] = [:]
             var set: [InventoryValue] = []

@@ -4,6 +4,9 @@
 /// text. Filters, expressions and lookups are refused with an error that names them, as are references
 /// to undefined variables and loops.
 struct TemplateResolver {
+    /// How many variables a chain of `{{ name }}` references may pass through (each level recurses).
+    static let maxChain = 64
+
     let host: String
     let variables: [String: InventoryValue]
     let magic: [String: InventoryValue]
@@ -18,6 +21,11 @@ struct TemplateResolver {
         if visiting.contains(name) {
             throw InventoryError.unsupportedTemplate(
                 host: host, variable: visiting[0], expression: "a loop: " + (visiting + [name]).joined(separator: " -> "))
+        }
+        if visiting.count >= Self.maxChain {
+            throw InventoryError.unsupportedTemplate(
+                host: host, variable: visiting[0],
+                expression: "a chain of more than \(Self.maxChain) references: " + (visiting.prefix(3) + ["…", name]).joined(separator: " -> "))
         }
         visiting.append(name)
         defer { visiting.removeLast() }

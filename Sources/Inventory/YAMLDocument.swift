@@ -16,6 +16,43 @@ struct YAMLDocument {
         } catch {
             throw .yaml(FileLocation(file: file, line: 1, column: 1), problem: "\(error)")
         }
+        if let root { try Self.checkExpansion(root, file: file, budget: Self.nodeBudget(textSize: text.utf8.count)) }
+    }
+
+    /// How many nodes a document may hold once its aliases are expanded: 1,000,000, or one per byte of the
+    /// file when it is larger (a document without aliases never has more nodes than bytes). Composing shares an
+    /// aliased node's storage, but everything that reads the tree walks every copy: ten levels of ten aliases
+    /// (a "billion laughs") would cost minutes and gigabytes.
+    static let aliasNodeBudget = 1_000_000
+
+    static func nodeBudget(textSize: Int) -> Int { max(aliasNodeBudget, textSize) }
+
+    /// Counts the nodes of the expanded tree without recursion, stopping as soon as `budget` is passed: the
+    /// cost is at most the budget, whatever the aliases would multiply to.
+    static func checkExpansion(_ root: Node, file: String, budget: Int) throws(InventoryError) {
+        var count = 0
+        var stack: [Node] = [root]
+        while let node = stack.popLast() {
+            count += 1
+            if count > budget {
+                let mark = node.mark
+                throw .limitExceeded(
+                    FileLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1),
+                    what: "the document expands to more than \(budget) nodes through its aliases",
+                    limit: "\(aliasNodeBudget) nodes per document, or one per byte of a larger file")
+            }
+            switch node {
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    stack.append(key)
+                    stack.append(value)
+                }
+            case .sequence(let sequence):
+                stack.append(contentsOf: sequence)
+            case .scalar, .alias:
+                break
+            }
+        }
     }
 
     static func translate(_ error: YamlError, file: String) -> InventoryError {

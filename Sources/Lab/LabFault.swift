@@ -13,6 +13,11 @@ public enum LabFault: Sendable, Hashable {
     /// Hold /var/lib/dpkg/lock-frontend and /var/lib/dpkg/lock for this many seconds, as unattended-upgrades does.
     case dpkgLock(seconds: Double)
 
+    /// The largest skew, seconds (365 days): NTP timestamps and sleeps stay far from overflow.
+    public static let maxSkew = 365.0 * 86400
+    /// The longest dpkg lock hold, seconds (1 day).
+    public static let maxLockHold = 86400.0
+
     /// Parses the CLI words: `skew SECONDS`, `down`, `up`, `partition`, `heal`, `dpkg-lock SECONDS`.
     public init(words: [String], host: String) throws {
         func number(_ what: String) throws -> Double {
@@ -22,10 +27,15 @@ public enum LabFault: Sendable, Hashable {
             return v
         }
         switch words.first {
-        case "skew": self = .skew(try number("skew"))
+        case "skew":
+            let s = try number("skew")
+            guard abs(s) <= Self.maxSkew else { throw LabError.badFault(host: host, reason: "skew must be within ±\(Int(Self.maxSkew)) seconds (365 days)") }
+            self = .skew(s)
         case "dpkg-lock":
             let s = try number("dpkg-lock")
-            guard s > 0 else { throw LabError.badFault(host: host, reason: "dpkg-lock needs a positive number of seconds") }
+            guard s > 0, s <= Self.maxLockHold else {
+                throw LabError.badFault(host: host, reason: "dpkg-lock needs a positive number of seconds, at most \(Int(Self.maxLockHold))")
+            }
             self = .dpkgLock(seconds: s)
         case "down" where words.count == 1: self = .down
         case "up" where words.count == 1: self = .up

@@ -16,7 +16,7 @@ public enum HostList {
             var j = i + 1
             var end = start
             while j < names.count, let b = split(names[j]), b.prefix == a.prefix, b.suffix == a.suffix,
-                b.digits.count == a.digits.count, Int(b.digits) == end + 1 {
+                b.digits.count == a.digits.count, end < Int.max, Int(b.digits) == end + 1 {
                 end += 1
                 j += 1
             }

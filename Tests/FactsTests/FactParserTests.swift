@@ -208,6 +208,29 @@ import Testing
         }
     }
 
+    /// A host's `size=` is untrusted: a negative, fractional, non-finite or overflowing size is a malformed line
+    /// naming the file, never a silently dropped or wrapped number.
+    @Test(arguments: ["-1", "99999999999999999999", "9223372036854775808", "1e3", "inf", "nan", "", "0x6c", "+108"])
+    func hostileFileSizeIsMalformed(size: String) throws {
+        let text = try Fixture.text("rhel9-bare").replacingOccurrences(of: "size=108\n", with: "size=\(size)\n")
+        do {
+            _ = try FactParser.parse(stdout: text)
+            Issue.record("size=\(size) was accepted")
+        } catch {
+            guard case .malformedLine(let section, _, let lineText, let reason) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(section == "files")
+            #expect(lineText == "size=\(size)")
+            #expect(reason.contains("/etc/dnf/dnf.conf"))
+        }
+    }
+
+    @Test func sizeWithLeadingZerosUpToEighteenDigitsIsRead() throws {
+        let text = try Fixture.text("debian12-real-docker").replacingOccurrences(of: "size=3\n", with: "size=000000000000000003\n")
+        #expect(try FactParser.parse(stdout: text).files["/etc/hostname"]?.size == 3)
+        let nineteen = try Fixture.text("debian12-real-docker").replacingOccurrences(of: "size=3\n", with: "size=0000000000000000003\n")
+        #expect(throws: FactsError.self) { try FactParser.parse(stdout: nineteen) }
+    }
+
     @Test func emptyOutputIsNotFactOutput() {
         #expect(throws: FactsError.notFactOutput(firstLine: "")) { try FactParser.parse(stdout: "") }
     }

@@ -61,6 +61,15 @@ import Testing
         #expect(HostList.compact(["a-1.lab", "a-2.lab", "a-3.lab"]) == "a-[1:3].lab")
     }
 
+    /// Host names are the inventory's: a number at Int.max ends a run instead of overflowing (it trapped).
+    @Test func hostListsNearIntMaxNeverOverflow() {
+        #expect(HostList.compact(["n9223372036854775806", "n9223372036854775807", "n9223372036854775808"])
+            == "n9223372036854775806, n9223372036854775807, n9223372036854775808")
+        #expect(HostList.compact(["n9223372036854775805", "n9223372036854775806", "n9223372036854775807"])
+            == "n[9223372036854775805:9223372036854775807]")
+        #expect(HostList.compact(["n99999999999999999999", "n99999999999999999999"]) == "n99999999999999999999, n99999999999999999999")
+    }
+
     @Test func planFileRoundTripsAndFindsStaleHosts() throws {
         let book = try Repo.playbook("chrony.yml")
         let plans = try fleet()

@@ -7,7 +7,7 @@ public import SSH
 
 /// How to reach the hosts: the flags every command that connects shares.
 public struct FleetOptions: ParsableArguments, Sendable {
-    @Option(help: ArgumentHelp("Hosts worked on at once (default: enough for 256 hosts in one wave).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Hosts worked on at once, 1 to 10000 (default: enough for 256 hosts in one wave).", valueName: "n"))
     public var forks: Int = 256
 
     @Option(
@@ -24,7 +24,9 @@ public struct FleetOptions: ParsableArguments, Sendable {
     @Option(name: .customShort("F"), help: ArgumentHelp("OpenSSH client config file (default ~/.ssh/config).", valueName: "file"))
     public var sshConfig: String?
 
-    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Limit for each TCP connect, e.g. 5s (default 10s).", valueName: "duration"))
+    @Option(
+        name: .customLong("connect-timeout"), parsing: .unconditional,
+        help: ArgumentHelp("Limit for each TCP connect, e.g. 5s (default 10s, at most 30d).", valueName: "duration"))
     public var connectTimeout: String?
 
     @Option(
@@ -39,16 +41,21 @@ public struct FleetOptions: ParsableArguments, Sendable {
     public init() {}
 
     public func validate() throws {
-        if forks < 1 { throw ValidationError("--forks must be at least 1.") }
-        if let connectTimeout, DurationText.parse(connectTimeout) == nil {
-            throw ValidationError("--connect-timeout: '\(connectTimeout)' is not a duration (try 5s or 1500ms).")
-        }
+        try OptionRange.check(forks, option: "--forks", OptionRange.forks)
+        if let connectTimeout { _ = try OptionRange.duration(connectTimeout, option: "--connect-timeout", OptionRange.timeout) }
+    }
+
+    /// `--connect-timeout` as a duration (`validate()` has refused a value out of range).
+    var connectLimit: Duration? {
+        connectTimeout.flatMap { try? OptionRange.duration($0, option: "--connect-timeout", OptionRange.timeout) }
     }
 
     /// The transport for this run. Warns loudly when host keys are not checked.
     public func transport() -> SSHTransport {
         var options = SSHTransport.Options()
-        if let connectTimeout, let limit = DurationText.parse(connectTimeout) { options.connectTimeout = limit }
+        if let limit = connectLimit {
+            options.connectTimeout = limit
+        }
         options.networkNamespace = netns ?? ProcessInfo.processInfo.environment["FLOTILLA_NETNS"].flatMap { $0.isEmpty ? nil : $0 }
         options.knownHostsFiles = knownHosts
         if isatty(0) == 1 {
@@ -128,7 +135,7 @@ public struct TargetResolver: Sendable {
             knownHostsFiles: knownHosts.map(expandTilde),
             hostKeyPolicy: options.hostKeyPolicy ?? vars.hostKeyPolicy ?? ssh.strictHostKeyChecking)
         // --connect-timeout wins over ConnectTimeout, as ssh's -o over its config file.
-        target.connectTimeout = options.connectTimeout.flatMap(DurationText.parse) ?? ssh.connectTimeout
+        target.connectTimeout = options.connectLimit ?? ssh.connectTimeout
         target.keepaliveInterval = ssh.serverAliveInterval
         if let hops = ssh.proxyJump, !hops.isEmpty {
             target.jumps = try jumpChain(hops, behind: host.name, fallbackPolicy: vars.hostKeyPolicy, extraKnownHosts: knownHosts, depth: 0)
@@ -163,7 +170,7 @@ public struct TargetResolver: Sendable {
                 identitiesOnly: ssh.identitiesOnly ?? false,
                 knownHostsFiles: (extraKnownHosts + (ssh.userKnownHostsFiles ?? [])).map(expandTilde),
                 hostKeyPolicy: options.hostKeyPolicy ?? ssh.strictHostKeyChecking ?? fallbackPolicy)
-            jump.connectTimeout = options.connectTimeout.flatMap(DurationText.parse) ?? ssh.connectTimeout
+            jump.connectTimeout = options.connectLimit ?? ssh.connectTimeout
             jump.keepaliveInterval = ssh.serverAliveInterval
             chain.append(jump)
         }
