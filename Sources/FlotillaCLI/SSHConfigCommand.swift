@@ -57,6 +57,7 @@ public struct SSHConfigCommand: AsyncParsableCommand {
         }
         lines.append("connecttimeout \(target.connectTimeout.map(seconds) ?? "10 (default)")")
         lines.append("serveraliveinterval \(target.keepaliveInterval.map(seconds) ?? "30 (default)")")
+        if let command = target.proxyCommand { lines.append("proxycommand \(command)") }
         if !target.jumps.isEmpty {
             lines.append("proxyjump " + target.jumps.map { "\($0.user)@\($0.address):\($0.port)" }.joined(separator: ","))
         }

@@ -98,6 +98,17 @@ public enum LocalProcess {
         return try spawn(argv, actions: &actions, environment: environment)
     }
 
+    /// Starts `argv` with `fd` as its stdin and stdout (a socket, for ssh's ProxyCommand) and this process's
+    /// stderr, without waiting for it. Close `fd` in the caller afterwards.
+    public static func start(_ argv: [String], stdio fd: Int32, environment: [String: String]? = nil) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fd, 0)
+        posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        return try spawn(argv, actions: &actions, environment: environment)
+    }
+
     /// Waits for `pid` and returns its exit status (128 + signal when killed).
     public static func wait(_ pid: Int32) -> Int32 {
         var status: Int32 = 0

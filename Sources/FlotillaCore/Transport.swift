@@ -24,6 +24,9 @@ public struct ConnectionTarget: Sendable, Hashable {
     /// Jump hosts (`ProxyJump`), the first hop first: the connection goes through each in turn, one login to each
     /// shared by every host behind it.
     public var jumps: [ConnectionTarget] = []
+    /// `ProxyCommand`, tokens expanded: a local command (run by `sh -c`) whose stdin and stdout carry the
+    /// connection instead of a TCP socket.
+    public var proxyCommand: String?
 
     public init(
         name: String,

@@ -30,6 +30,8 @@ import FlotillaTesting
               User deploy
               Port 2222
             Host db1
+              HostKeyAlias shared-key
+            Host db3
               ProxyCommand ssh -W %h:%p bastion.example.org
             Host db2
               ProxyJump ops@bastion.example.org:2200
@@ -43,12 +45,14 @@ import FlotillaTesting
             [db]
             db1 ansible_become=true ansible_become_password=hunter2
             db2
+            db3 ansible_port=2203
 
             """.write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
         let result = try await FlotillaBinary.run(["ssh-config", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config"])
         #expect(result.status == 1, "\(result.text)")
         #expect(result.text.contains("refused db1: not connecting"), "\(result.text)")
-        #expect(result.text.contains("\(dir)/ssh_config:8: proxycommand ssh -W %h:%p bastion.example.org"), "\(result.text)")
+        #expect(result.text.contains("\(dir)/ssh_config:8: hostkeyalias shared-key"), "\(result.text)")
+        #expect(fields(result.text, host: "db3")["proxycommand"] == "ssh -W db3:2203 bastion.example.org", "\(result.text)")
         // The jump host resolved through its own Host block, as ssh does.
         #expect(fields(result.text, host: "db2")["proxyjump"] == "ops@10.0.0.1:2200", "\(result.text)")
         #expect(!result.text.contains("hunter2"))

@@ -311,11 +311,11 @@ import Testing
         defer { f.dir.remove() }
         let config = try f.parse("""
             Host db-*
-              ProxyCommand ssh -W %h:%p bastion.example.org
+              ProxyUseFdpass yes
             Host web-direct
-              ProxyCommand none
+              HostKeyAlias none-of-these
             Host web-*
-              ProxyCommand ssh -W %h:%p bastion.example.org
+              BindAddress 10.0.0.5
               Ciphers +aes128-cbc
               HostKeyAlgorithms ^ssh-ed25519
             Host hardened
@@ -327,12 +327,36 @@ import Testing
             """)
         let db = config.resolve(host: "db-1").refusals
         #expect(db.map(\.line) == [2])
-        #expect(db.first?.description == "test_config:2: proxycommand ssh -W %h:%p bastion.example.org: it routes the connection through a local command, and Flotilla does not implement it")
-        #expect(config.resolve(host: "web-direct").refusals.isEmpty)
+        #expect(db.first?.description == "test_config:2: proxyusefdpass yes: it routes the connection through a proxy command, and Flotilla does not implement it")
+        #expect(config.resolve(host: "web-direct").refusals.map(\.keyword) == ["hostkeyalias", "bindaddress"])
         #expect(config.resolve(host: "web-2").refusals.map(\.line) == [6])
         #expect(config.resolve(host: "hardened").refusals.map(\.keyword) == ["kexalgorithms"])
         #expect(config.resolve(host: "aliased").refusals.map(\.keyword) == ["hostkeyalias"])
         #expect(config.resolve(host: "plain").refusals.isEmpty)
+    }
+
+    /// ProxyCommand is taken whole, as written; whichever of ProxyJump and ProxyCommand comes first wins.
+    @Test func proxyCommandIsTheWholeLineAndSharesFirstWinsWithProxyJump() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let config = try f.parse("""
+            Host cmd
+              ProxyCommand ssh -W "%h:%p" -o 'User=a b' bastion
+            Host jump
+              ProxyJump bastion
+            Host *
+              ProxyCommand none
+              ProxyJump other
+            """)
+        #expect(config.resolve(host: "cmd").proxyCommand == #"ssh -W "%h:%p" -o 'User=a b' bastion"#)
+        #expect(config.resolve(host: "cmd").proxyJump == nil)
+        #expect(config.resolve(host: "jump").proxyJump == [JumpSpec(host: "bastion")])
+        #expect(config.resolve(host: "jump").proxyCommand == nil)
+        #expect(config.resolve(host: "plain").proxyCommand == "")
+        #expect(config.resolve(host: "plain").proxyJump == nil)
+        #expect(SSHClientConfig.expandProxyCommand("nc %h %p # %r %n %%", name: "web1", hostName: "10.0.0.7", port: 2222, user: "ops")
+            == "nc 10.0.0.7 2222 # ops web1 %")
+        #expect(f.error("ProxyCommand nc %x %p\n") != nil)
     }
 
     /// ProxyJump as ssh reads it: hops in order, `none` taking the place first, bad hops refused with the line.
@@ -377,7 +401,7 @@ import Testing
         #expect(web1.strictHostKeyChecking == .acceptNew)
         #expect(web1.userKnownHostsFiles == ["/kh"])
 
-        for words in [["-oProxyCommand=ssh -W %h:%p b"], ["-4"], ["-b", "10.0.0.1"], ["-o", "HostKeyAlias=x"]] {
+        for words in [["-oProxyUseFdpass=yes"], ["-4"], ["-b", "10.0.0.1"], ["-o", "HostKeyAlias=x"]] {
             let (c, r) = try SSHClientConfig.commandLine(words, origin: "web1's ansible_ssh_common_args", context: f.context)
             let all = r + c.resolve(host: "web1").refusals
             #expect(all.count == 1, "\(words)")

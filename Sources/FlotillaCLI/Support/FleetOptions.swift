@@ -137,6 +137,10 @@ public struct TargetResolver: Sendable {
         // --connect-timeout wins over ConnectTimeout, as ssh's -o over its config file.
         target.connectTimeout = options.connectLimit ?? ssh.connectTimeout
         target.keepaliveInterval = ssh.serverAliveInterval
+        if let command = ssh.proxyCommand, !command.isEmpty {
+            target.proxyCommand = SSHClientConfig.expandProxyCommand(
+                command, name: host.name, hostName: target.address, port: target.port, user: target.user)
+        }
         if let hops = ssh.proxyJump, !hops.isEmpty {
             target.jumps = try jumpChain(hops, behind: host.name, fallbackPolicy: vars.hostKeyPolicy, extraKnownHosts: knownHosts, depth: 0)
         }

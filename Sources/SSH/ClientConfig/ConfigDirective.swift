@@ -34,6 +34,8 @@ enum ConfigOption: Sendable, Hashable {
     case serverAliveInterval(Duration)
     /// `ProxyJump`: the hops in order; empty for `none`.
     case proxyJump([JumpSpec])
+    /// `ProxyCommand`: the command line as written, tokens unexpanded; empty for `none`.
+    case proxyCommand(String)
     /// A keyword that changes where or how ssh connects (ProxyJump, HostKeyAlias, Ciphers...) and that Flotilla
     /// does not implement: a host it applies to is refused, never reached another way than ssh would reach it.
     /// `why` is nil for a value that changes nothing (`ProxyJump none`); it still takes the keyword's first-wins

@@ -6,6 +6,8 @@ enum ConfigLineSplitter {
     struct Line: Sendable, Equatable {
         var keyword: String
         var arguments: [String]
+        /// Everything after the keyword (and its `=`), as written: ProxyCommand takes it whole, as ssh does.
+        var rest: String = ""
     }
 
     /// Errors of one line, turned into `SSHConfigError` by the caller (which knows file and line).
@@ -29,7 +31,7 @@ enum ConfigLineSplitter {
             while let c = rest.first, c.isConfigWhitespace { rest.removeFirst() }
         }
         guard !rest.isEmpty else { throw .noArgument(keyword: keyword) }
-        return Line(keyword: keyword, arguments: try arguments(rest))
+        return Line(keyword: keyword, arguments: try arguments(rest), rest: String(rest))
     }
 
     /// OpenSSH `argv_split(..., terminate_on_comment = 1)`.

@@ -110,6 +110,13 @@ struct ConfigParser {
                 throw at.bad(value, expected: "a time such as 0, 15 or 1m")
             }
             return .option(.serverAliveInterval(.seconds(seconds)))
+        case "proxycommand":
+            let command = split.rest
+            if command.lowercased() == "none" { return .option(.proxyCommand("")) }
+            if let token = TokenExpansion.invalidToken(in: command, allowed: TokenExpansion.proxyCommandTokens) {
+                throw at.bad(command, expected: "a command; \(token) is not a token ProxyCommand takes (%h %p %r %n %%)")
+            }
+            return .option(.proxyCommand(command))
         case "proxyjump":
             let value = try single(args, at: at)
             if value.lowercased() == "none" { return .option(.proxyJump([])) }
@@ -134,7 +141,7 @@ struct ConfigParser {
 
     /// The keywords that can change where or how a connection goes and that Flotilla does not implement.
     static let unhonouredKeywords: Set<String> = [
-        "proxycommand", "proxyusefdpass", "hostkeyalias", "globalknownhostsfile", "knownhostscommand",
+        "proxyusefdpass", "hostkeyalias", "globalknownhostsfile", "knownhostscommand",
         "bindaddress", "bindinterface", "addressfamily", "canonicalizehostname", "kexalgorithms", "ciphers", "macs",
         "hostkeyalgorithms", "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes", "casignaturealgorithms",
         "certificatefile", "pkcs11provider", "securitykeyprovider", "identityagent", "pubkeyauthentication",
@@ -146,8 +153,6 @@ struct ConfigParser {
     static func unhonouredWhy(_ keyword: String, _ args: [String]) -> String? {
         let value = args.first?.lowercased() ?? ""
         switch keyword {
-        case "proxycommand":
-            return value == "none" ? nil : "it routes the connection through a local command"
         case "proxyusefdpass":
             return value == "no" ? nil : "it routes the connection through a proxy command"
         case "hostkeyalias":

@@ -86,6 +86,7 @@ public struct SSHClientConfig: Sendable {
             connectTimeout: values.connectTimeout ?? nil,
             serverAliveInterval: values.serverAliveInterval,
             proxyJump: values.proxyJump,
+            proxyCommand: values.proxyCommand,
             refusals: values.refusals,
             unimplementedKeywords: values.unhonouredSeen
         )
@@ -175,6 +176,7 @@ private struct ResolvedValues {
     var connectTimeout: Duration??
     var serverAliveInterval: Duration?
     var proxyJump: [JumpSpec]?
+    var proxyCommand: String?
     /// The first value of each unhonoured keyword (first wins, as for the others), harmless ones included.
     private(set) var unhonouredSeen = Set<String>()
     private(set) var refusals = [SSHConfigRefusal]()
@@ -200,8 +202,18 @@ private struct ResolvedValues {
         case .userKnownHostsFiles(let v): if userKnownHostsFiles == nil { userKnownHostsFiles = v }
         case .connectTimeout(let v): if connectTimeout == nil { connectTimeout = .some(v) }
         case .serverAliveInterval(let v): if serverAliveInterval == nil { serverAliveInterval = v }
-        case .proxyJump(let v): if proxyJump == nil { proxyJump = v }
+        // ProxyJump and ProxyCommand are one setting in ssh: whichever comes first wins.
+        case .proxyJump(let v): if proxyJump == nil, proxyCommand == nil { proxyJump = v }
+        case .proxyCommand(let v): if proxyJump == nil, proxyCommand == nil { proxyCommand = v }
         case .unhonoured: break
         }
+    }
+}
+
+extension SSHClientConfig {
+    /// `ProxyCommand` with its tokens filled in as ssh fills them: `%h` the host name to reach, `%p` its port, `%r`
+    /// the remote user, `%n` the name as given, `%%` a percent sign.
+    public static func expandProxyCommand(_ command: String, name: String, hostName: String, port: Int, user: String) -> String {
+        TokenExpansion.expand(command, ["h": hostName, "p": String(port), "r": user, "n": name])
     }
 }

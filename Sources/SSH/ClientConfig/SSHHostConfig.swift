@@ -24,6 +24,8 @@ public struct SSHHostConfig: Sendable, Hashable {
     public var serverAliveInterval: Duration?
     /// `ProxyJump`: nil when unset, empty for `none`.
     public var proxyJump: [JumpSpec]?
+    /// `ProxyCommand` as written (tokens unexpanded): nil when unset, empty for `none`.
+    public var proxyCommand: String?
     /// Lines that apply to this host and would make ssh connect elsewhere or otherwise, in a way Flotilla does
     /// not implement. A host with any is refused (`SSHConfigError.unhonoured`).
     public var refusals: [SSHConfigRefusal]
@@ -35,9 +37,10 @@ public struct SSHHostConfig: Sendable, Hashable {
         host: String, hostName: String? = nil, user: String? = nil, port: Int? = nil, identityFiles: [String] = [],
         identitiesOnly: Bool? = nil, strictHostKeyChecking: HostKeyPolicy? = nil,
         userKnownHostsFiles: [String]? = nil, connectTimeout: Duration? = nil, serverAliveInterval: Duration? = nil,
-        proxyJump: [JumpSpec]? = nil, refusals: [SSHConfigRefusal] = [], unimplementedKeywords: Set<String> = []
+        proxyJump: [JumpSpec]? = nil, proxyCommand: String? = nil, refusals: [SSHConfigRefusal] = [], unimplementedKeywords: Set<String> = []
     ) {
         self.proxyJump = proxyJump
+        self.proxyCommand = proxyCommand
         self.refusals = refusals
         self.unimplementedKeywords = unimplementedKeywords
         self.host = host
@@ -90,7 +93,8 @@ extension SSHHostConfig {
             userKnownHostsFiles: userKnownHostsFiles ?? other.userKnownHostsFiles,
             connectTimeout: connectTimeout ?? other.connectTimeout,
             serverAliveInterval: serverAliveInterval ?? other.serverAliveInterval,
-            proxyJump: proxyJump ?? other.proxyJump,
+            proxyJump: proxyJump ?? (proxyCommand == nil ? other.proxyJump : nil),
+            proxyCommand: proxyCommand ?? (proxyJump == nil ? other.proxyCommand : nil),
             refusals: refusals + other.refusals, unimplementedKeywords: unimplementedKeywords.union(other.unimplementedKeywords))
     }
 }

@@ -5,6 +5,8 @@ enum TokenExpansion {
     /// The tokens `IdentityFile` and `UserKnownHostsFile` accept (OpenSSH's default client set, less
     /// `%j`, `%T` and the like that only make sense with features Flotilla does not use).
     static let pathTokens: Set<Character> = ["%", "C", "d", "h", "i", "k", "L", "l", "n", "p", "r", "u"]
+    /// The tokens Flotilla expands in `ProxyCommand`: the host to reach, its port, the user, the original name.
+    static let proxyCommandTokens: Set<Character> = ["%", "h", "n", "p", "r"]
     /// `HostName` accepts only `%h` and `%%`.
     static let hostNameTokens: Set<Character> = ["%", "h"]
 

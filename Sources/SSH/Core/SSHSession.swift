@@ -15,6 +15,8 @@ public final class SSHSession: Connection, @unchecked Sendable {
     /// The jump host connection this session's socket goes through, kept open as long as this session is.
     /// Set once, before the session is handed out.
     nonisolated(unsafe) var carrier: JumpTunnel?
+    /// The ProxyCommand process this session's socket goes to; ended and reaped with the session.
+    nonisolated(unsafe) var proxyProcess: Int32?
 
     // Loop-confined state.
     var raw: OpaquePointer?
@@ -192,6 +194,10 @@ public final class SSHSession: Connection, @unchecked Sendable {
             Glibc.close(fd)
             fd = -1
         }
+        if let pid = proxyProcess {
+            proxyProcess = nil
+            Self.end(pid)
+        }
         closed = true
     }
 
@@ -284,6 +290,15 @@ public final class SSHSession: Connection, @unchecked Sendable {
                 self.enqueue(op)
             }
         }
+    }
+}
+
+extension SSHSession {
+    /// Ends a ProxyCommand process: its socket is closed already, so most commands have exited; SIGTERM the
+    /// rest, and reap it on the blocking pool (never on the loop or the cooperative pool).
+    static func end(_ pid: Int32) {
+        Glibc.kill(pid, SIGTERM)
+        Task { _ = try? await offload { LocalProcess.wait(pid) } }
     }
 }
 

@@ -66,7 +66,9 @@ public final class SSHTransport: Transport, Sendable {
         if let interval = target.keepaliveInterval { settings.keepaliveInterval = interval > .zero ? interval : nil }
         let session = SSHSession(target: target, loop: group.nextLoop(), settings: settings)
         do {
-            if target.jumps.isEmpty {
+            if let command = target.proxyCommand {
+                try await connectThroughCommand(session, command)
+            } else if target.jumps.isEmpty {
                 try await connectDirectly(session)
             } else {
                 try await connectThroughJumps(session)
@@ -76,6 +78,33 @@ public final class SSHTransport: Transport, Sendable {
         } catch {
             await session.close()
             throw error
+        }
+    }
+
+    /// ssh's ProxyCommand: `sh -c COMMAND` (inside the network namespace, when one is set) with one end of a
+    /// socket pair as its stdin and stdout; the session speaks SSH over the other end.
+    private func connectThroughCommand(_ session: SSHSession, _ command: String) async throws {
+        let target = session.target
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw SSHError.connect(host: target.name, address: target.address, port: target.port, reason: "socketpair: \(String(cString: strerror(errno)))")
+        }
+        let argv = (options.networkNamespace.map { ["ip", "netns", "exec", $0] } ?? []) + ["sh", "-c", command]
+        let (ours, theirs) = (fds[0], fds[1])
+        let pid: Int32
+        do {
+            pid = try await offload { try LocalProcess.start(argv, stdio: theirs) }
+        } catch {
+            Glibc.close(ours)
+            Glibc.close(theirs)
+            throw SSHError.connect(host: target.name, address: target.address, port: target.port, reason: "ProxyCommand could not start: \(error)")
+        }
+        Glibc.close(theirs)
+        _ = fcntl(ours, F_SETFL, fcntl(ours, F_GETFL) | O_NONBLOCK)
+        session.proxyProcess = pid
+        try await session.call("ProxyCommand", timeout: nil) { s -> CallStep<Void> in
+            s.fd = ours
+            return .done(())
         }
     }
 
