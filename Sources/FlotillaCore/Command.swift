@@ -55,30 +55,39 @@ public struct RemoteCommand: Sendable, Hashable {
     /// The password is never part of `stdin`: a connection sends it only when `sudo` asks (see `SudoHandshake`).
     public func wire(token: String = SudoHandshake.randomToken()) -> Wire {
         var inner: String
+        // A line the user typed runs in the user's login shell, as it does without wrappers (`echo {1..3}` in bash);
+        // Flotilla's own argument vectors are POSIX sh.
+        let shell: String
         switch body {
-        case .argv(let args): inner = ShellQuote.join(args)
-        case .shell(let line): inner = line
+        case .argv(let args):
+            inner = ShellQuote.join(args)
+            shell = "sh"
+        case .shell(let line):
+            inner = line
+            shell = Self.loginShell
         }
         if let timeout, timeout > .zero {
             let millis = max(1, Int64((timeout.seconds * 1000).rounded(.up)))
             let seconds = millis % 1000 == 0 ? "\(millis / 1000)s" : "\(millis / 1000).\(String(format: "%03d", Int(millis % 1000)))s"
-            inner = ShellQuote.join(["timeout", "-k", "2s", seconds, "sh", "-c", inner])
+            inner = ShellQuote.join(["timeout", "-k", "2s", seconds]) + " \(shell) -c " + ShellQuote.quote(inner)
         }
         guard let become else { return Wire(line: inner, stdin: stdin, sudo: nil) }
         guard let password = become.password else {
             // -n: fail instead of prompting; nothing is sent that sudo could read as a password.
-            let line = ShellQuote.join(["sudo", "-n", "-H", "-u", become.user, "--", "sh", "-c", inner])
+            let line = ShellQuote.join(["sudo", "-n", "-H", "-u", become.user, "--"]) + " \(shell) -c " + ShellQuote.quote(inner)
             return Wire(line: line, stdin: stdin, sudo: nil)
         }
         // -S reads the password from stdin, but only when sudo asks (with the prompt given by -p); the ready line
         // comes first on stdout once the command runs as the become user.
         let handshake = SudoHandshake(password: password, token: token)
-        let line = ShellQuote.join([
-            "sudo", "-S", "-p", handshake.prompt, "-H", "-u", become.user, "--",
-            "sh", "-c", "echo \(handshake.ready)\n\(inner)",
-        ])
+        let line = ShellQuote.join(["sudo", "-S", "-p", handshake.prompt, "-H", "-u", become.user, "--"])
+            + " \(shell) -c " + ShellQuote.quote("echo \(handshake.ready)\n\(inner)")
         return Wire(line: line, stdin: stdin, sudo: handshake)
     }
+
+    /// The remote login shell, as sshd sets `SHELL` for the session (expanded by the shell that reads the line;
+    /// under sudo, the become user's shell, which sudo sets).
+    static let loginShell = #""${SHELL:-/bin/sh}""#
 
     /// The command line and stdin of `wire()`, for connections that send stdin up front. With a become password
     /// such a connection never sends the password, so sudo fails rather than read the command's input.

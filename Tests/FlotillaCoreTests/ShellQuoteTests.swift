@@ -33,7 +33,9 @@ import FlotillaCore
 @Suite struct WireFormTests {
     @Test func aTimeoutRunsTheCommandUnderTimeoutInsideSudo() {
         let cmd = RemoteCommand(.shell("sleep 30"), timeout: .milliseconds(1500), become: Become())
-        #expect(cmd.wireForm().line == "sudo -n -H -u root -- sh -c 'timeout -k 2s 1.500s sh -c '\\''sleep 30'\\'''")
-        #expect(RemoteCommand.shell("true", timeout: .seconds(5)).wireForm().line == "timeout -k 2s 5s sh -c true")
+        #expect(cmd.wireForm().line == #"sudo -n -H -u root -- "${SHELL:-/bin/sh}" -c 'timeout -k 2s 1.500s "${SHELL:-/bin/sh}" -c '\''sleep 30'\'''"#)
+        // A typed line keeps the login shell; Flotilla's own argument vectors are POSIX sh.
+        #expect(RemoteCommand.shell("true", timeout: .seconds(5)).wireForm().line == #"timeout -k 2s 5s "${SHELL:-/bin/sh}" -c true"#)
+        #expect(RemoteCommand.argv(["true"], timeout: .seconds(5)).wireForm().line == "timeout -k 2s 5s sh -c true")
     }
 }

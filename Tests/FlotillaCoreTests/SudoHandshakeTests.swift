@@ -65,7 +65,7 @@ import FlotillaCore
     @Test func theWireCarriesThePromptButNeverThePassword() {
         let command = RemoteCommand(.shell("cat"), stdin: bytes("in\n"), become: Become(user: "root", password: "hunter2"))
         let wire = command.wire(token: "abc")
-        #expect(wire.line == "sudo -S -p '[flotilla-sudo-abc] password: ' -H -u root -- sh -c 'echo flotilla-become-ready-abc\ncat'")
+        #expect(wire.line == "sudo -S -p '[flotilla-sudo-abc] password: ' -H -u root -- \"${SHELL:-/bin/sh}\" -c 'echo flotilla-become-ready-abc\ncat'")
         #expect(wire.stdin == bytes("in\n"))
         #expect(!wire.line.contains("hunter2"))
         #expect(command.wireForm().stdin == bytes("in\n"))

@@ -104,6 +104,20 @@ import SSH
         }
     }
 
+    /// A typed line runs in the login shell (bash here) whether or not --timeout and --become wrap it.
+    @Test func timeoutAndBecomeKeepTheLoginShell() async throws {
+        try await withServer { server in
+            let user = try #require(server.user(.password))
+            let session = try await transport.connect(server.target(user: user.name))
+            defer { Task { await session.close() } }
+            let become = Become(user: "root", password: user.password)
+            for (timeout, escalate) in [(nil, nil), (Duration.seconds(20), nil), (nil, become), (Duration.seconds(20), become)] as [(Duration?, Become?)] {
+                let result = try await session.run(RemoteCommand(.shell("echo {1..3}"), timeout: timeout, become: escalate))
+                #expect(result.stdoutText == "1 2 3\n", "timeout \(String(describing: timeout)), become \(escalate != nil): \(result.stdoutText) \(result.stderrText)")
+            }
+        }
+    }
+
     @Test func aWrongPasswordIsSentOnceAndTheCommandNeverRuns() async throws {
         try await withServer { server in
             let user = try #require(server.user(.password))
