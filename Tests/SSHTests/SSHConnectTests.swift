@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import FlotillaCore
 import FlotillaTesting
@@ -52,6 +53,37 @@ import SSH
         let second = try await transport(.strict).connect(target)
         #expect(try await second.run(.shell("echo ok")).stdoutText == "ok\n")
         await second.close()
+    }
+
+    /// A server with ECDSA and RSA host keys listed before its ED25519 one: accept-new records the ED25519 key, the
+    /// type OpenSSH prefers and records, and says what it recorded where.
+    @Test func acceptNewRecordsTheKeyTypeOpenSSHWouldAndSaysSo() async throws {
+        let keys = NSTemporaryDirectory() + "flotilla-hostkeys-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        try await TestSSHServer.run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", keys + "/ecdsa"])
+        try await TestSSHServer.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", keys + "/rsa"])
+        let server = try await TestSSHServer.start(extraConfig: ["HostKey \(keys)/ecdsa", "HostKey \(keys)/rsa"])
+        defer { server.stop() }
+        var target = server.target(policy: nil)
+        let file = try emptyKnownHosts()
+        target.knownHostsFiles = [file]
+        let told = Mutex<[String]>([])
+        var options = SSHTransport.Options()
+        options.userKnownHosts = false
+        options.useAgent = false
+        options.defaultIdentities = false
+        options.hostKeyPolicy = .acceptNew
+        options.hostKeyRecorded = { host, type, fingerprint, path in told.withLock { $0.append("\(host) \(type) \(fingerprint) \(path)") } }
+        let session = try await SSHTransport(options: options).connect(target)
+        await session.close()
+        let written = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(written == "[127.0.0.1]:\(server.port) \(server.hostPublicKey)\n")
+        #expect(written.contains("ssh-ed25519"))
+        let lines = told.withLock { $0 }
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("testhost ED25519 SHA256:") == true, "\(lines)")
+        #expect(lines.first?.hasSuffix(" \(file)") == true, "\(lines)")
     }
 
     @Test func aChangedHostKeyIsRefusedUnderEveryPolicyButOff() async throws {

@@ -58,6 +58,9 @@ public struct FleetOptions: ParsableArguments, Sendable {
         }
         options.networkNamespace = netns ?? ProcessInfo.processInfo.environment["FLOTILLA_NETNS"].flatMap { $0.isEmpty ? nil : $0 }
         options.knownHostsFiles = knownHosts
+        options.hostKeyRecorded = { host, type, fingerprint, file in
+            Console.shared.err("\(host): recorded its \(type) host key \(fingerprint) in \(file) (accept-new)\n")
+        }
         if isatty(0) == 1 {
             options.passphrase = { path in
                 if let env = ProcessInfo.processInfo.environment["FLOTILLA_SSH_PASSPHRASE"] { return env }

@@ -35,6 +35,9 @@ public final class SSHTransport: Transport, Sendable {
             ProcessInfo.processInfo.environment["FLOTILLA_SSH_PASSPHRASE"]
         }
 
+        /// Told of every host key accept-new recorded: host name, key type (`ED25519`), SHA256 fingerprint, file.
+        public var hostKeyRecorded: (@Sendable (_ host: String, _ keyType: String, _ fingerprint: String, _ file: String) -> Void)?
+
         public init() {}
     }
 
@@ -230,12 +233,11 @@ public final class SSHTransport: Transport, Sendable {
                 s.raw = raw
                 libssh2_session_set_blocking(raw, 0)
                 libssh2_session_flag(raw, LIBSSH2_FLAG_COMPRESS, 0)
-                if !preferredHostKeys.isEmpty {
-                    // Ask for a key type known_hosts can vouch for, as OpenSSH does; keep the rest as fallbacks.
-                    let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
-                    let order = preferredHostKeys.filter(supported.contains) + supported.filter { !preferredHostKeys.contains($0) }
-                    libssh2_session_method_pref(raw, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
-                }
+                // Ask for a key type known_hosts can vouch for, as OpenSSH does, and otherwise for the type OpenSSH
+                // prefers (and so records under accept-new): ed25519 first. The rest stay as fallbacks.
+                let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
+                let order = preferredHostKeys.filter(supported.contains) + supported.filter { !preferredHostKeys.contains($0) }
+                libssh2_session_method_pref(raw, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
                 if let keepalive {
                     libssh2_keepalive_config(raw, 1, UInt32(max(1, keepalive.components.seconds)))
                 }
@@ -279,7 +281,9 @@ public final class SSHTransport: Transport, Sendable {
                 throw SSHError.recordHostKey(host: target.name, file: store.writeFile ?? "-", reason: "\(error)")
             }
             switch verdict {
-            case .match: return
+            case .match:
+                options.hostKeyRecorded?(target.name, HostKey.displayType(key.type), key.fingerprintSHA256, store.writeFile ?? "-")
+                return
             case .mismatch(let file, let line, _):
                 throw SSHError.changedHostKey(host: target.name, keyType: key.type, fingerprint: key.fingerprintSHA256, file: file, line: line)
             case .revoked(let file, let line):

@@ -47,3 +47,15 @@ public struct HostKey: Sendable, Hashable {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+extension HostKey {
+    /// The key type as ssh names it in messages: ED25519, ECDSA, RSA.
+    public static func displayType(_ type: String) -> String {
+        switch type {
+        case "ssh-ed25519": "ED25519"
+        case let t where t.hasPrefix("ecdsa-"): "ECDSA"
+        case "ssh-rsa", "rsa-sha2-256", "rsa-sha2-512": "RSA"
+        default: type
+        }
+    }
+}
