@@ -86,6 +86,45 @@ import SSH
         #expect(lines.first?.hasSuffix(" \(file)") == true, "\(lines)")
     }
 
+    /// A key exchange mismatch names what each side offered, read from the server's own KEXINIT.
+    @Test func aKeyExchangeMismatchNamesWhatEachSideOffered() async throws {
+        let server = try await TestSSHServer.start(extraConfig: ["KexAlgorithms sntrup761x25519-sha512@openssh.com"])
+        defer { server.stop() }
+        let error = await #expect(throws: SSHError.self) { try await transport().connect(server.target()) }
+        let text = String(describing: error!)
+        #expect(text.contains("no common key exchange algorithm: the server offers sntrup761x25519-sha512@openssh.com"), "\(text)")
+        #expect(text.contains("offers curve25519-sha256"), "\(text)")
+        #expect(!text.contains("no common host key"), "\(text)")
+    }
+
+    /// A server that speaks only SSH-1 is refused as soon as its banner arrives, not after the handshake timeout
+    /// (the message would then be the deadline's).
+    @Test func anSSH1ServerIsRefusedByItsBanner() async throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        listen(fd, 4)
+        defer { close(fd) }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        // The old server: its banner, then silence until the client gives up.
+        let thread = Thread {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            _ = "SSH-1.5-OldServer_1.2.33\r\n".withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            var byte: UInt8 = 0
+            _ = recv(client, &byte, 1, 0)
+            close(client)
+        }
+        thread.start()
+        let target = ConnectionTarget(name: "relic", address: "127.0.0.1", port: port, hostKeyPolicy: .off)
+        let error = await #expect(throws: SSHError.self) { try await transport().connect(target) }
+        #expect(String(describing: error!).contains("relic: SSH handshake failed: the server speaks only SSH protocol 1 (SSH-1.5-OldServer_1.2.33)"), "\(String(describing: error!))")
+    }
+
     @Test func aChangedHostKeyIsRefusedUnderEveryPolicyButOff() async throws {
         let server = try await TestSSHServer.start()
         defer { server.stop() }

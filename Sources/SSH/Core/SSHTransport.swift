@@ -225,40 +225,89 @@ public final class SSHTransport: Transport, Sendable {
     private func handshake(_ session: SSHSession, preferredHostKeys: [String]) async throws -> HostKey {
         let target = session.target
         let keepalive = session.settings.keepaliveInterval
-        return try await session.call("SSH handshake", timeout: options.handshakeTimeout) { s -> CallStep<HostKey> in
-            if s.raw == nil {
-                guard let raw = libssh2_session_init_ex(nil, nil, nil, nil) else {
-                    return .failed(SSHError.handshake(host: target.name, reason: "libssh2 could not allocate a session"))
+        var offered: [String: [String]] = [:]
+        var bannerChecked = false
+        do {
+            return try await session.call("SSH handshake", timeout: options.handshakeTimeout) { s -> CallStep<HostKey> in
+                if !bannerChecked {
+                    // An SSH-1 server would keep libssh2 waiting until the handshake times out: look first.
+                    switch Negotiation.peekBanner(s.fd) {
+                    case .incomplete: return .again
+                    case .ssh2: bannerChecked = true
+                    case .protocol1(let banner):
+                        return .failed(SSHError.handshake(host: target.name, reason: "the server speaks only SSH protocol 1 (\(banner)); SSH-2 is required"))
+                    case .notSSH(let start):
+                        return .failed(SSHError.handshake(host: target.name, reason: "the server sent no SSH banner in its first 4 KiB (it begins: \(start.debugDescription))"))
+                    }
                 }
-                s.raw = raw
-                libssh2_session_set_blocking(raw, 0)
-                libssh2_session_flag(raw, LIBSSH2_FLAG_COMPRESS, 0)
-                // Ask for a key type known_hosts can vouch for, as OpenSSH does, and otherwise for the type OpenSSH
-                // prefers (and so records under accept-new): ed25519 first. The rest stay as fallbacks.
-                let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
-                let order = preferredHostKeys.filter(supported.contains) + supported.filter { !preferredHostKeys.contains($0) }
-                libssh2_session_method_pref(raw, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
-                if let keepalive {
-                    libssh2_keepalive_config(raw, 1, UInt32(max(1, keepalive.components.seconds)))
-                }
+                return self.handshakeStep(s, target: target, keepalive: keepalive, preferredHostKeys: preferredHostKeys, offered: &offered)
             }
-            let rc = libssh2_session_handshake(s.raw, libssh2_socket_t(s.fd))
-            if rc == LibSSH2.eagain { return .again }
-            if rc != 0 {
-                return .failed(SSHError.handshake(host: target.name, reason: LibSSH2.lastError(s.raw).message))
-            }
-            var length = 0
-            var type: Int32 = 0
-            guard let pointer = libssh2_session_hostkey(s.raw, &length, &type),
-                  let key = HostKey(blob: Array(UnsafeRawBufferPointer(start: pointer, count: length)))
-            else {
-                return .failed(SSHError.handshake(host: target.name, reason: "the server sent no usable host key"))
-            }
-            let kex = libssh2_session_methods(s.raw, LIBSSH2_METHOD_KEX).map { String(cString: $0) } ?? "?"
-            let hostKeyMethod = libssh2_session_methods(s.raw, LIBSSH2_METHOD_HOSTKEY).map { String(cString: $0) } ?? "?"
-            s.setNegotiated(kex: kex, hostKey: hostKeyMethod)
-            return .done(key)
+        } catch SSHError.handshake(let host, let reason) where reason.contains("Unable to exchange encryption keys") {
+            // Say which algorithms the sides could not agree on, from a connection of our own to the same server.
+            guard session.target.jumps.isEmpty, session.target.proxyCommand == nil,
+                  let server = await serverOffer(session.target), let detail = Negotiation.mismatch(server: server, ours: offered)
+            else { throw SSHError.handshake(host: host, reason: reason) }
+            throw SSHError.handshake(host: host, reason: "\(reason): \(detail)")
         }
+    }
+
+    /// The server's algorithm lists, read over a connection of its own (at most 3 s); nil when it cannot be had.
+    private func serverOffer(_ target: ConnectionTarget) async -> [String: [String]]? {
+        guard let address = try? await SocketAddress.resolve(target.address, port: target.port, targetName: target.name).first,
+              let fd = try? await sockets.makeSocket(family: address.family)
+        else { return nil }
+        return try? await offload { () -> [String: [String]]? in
+            defer { Glibc.close(fd) }
+            var flags = fcntl(fd, F_GETFL)
+            flags &= ~O_NONBLOCK
+            _ = fcntl(fd, F_SETFL, flags)
+            var timeout = timeval(tv_sec: 3, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let rc = address.storage.withUnsafeBytes {
+                Glibc.connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
+            }
+            guard rc == 0 else { return nil }
+            return Negotiation.serverOffer(fd: fd, seconds: 3)
+        }
+    }
+
+    private func handshakeStep(
+        _ s: SSHSession, target: ConnectionTarget, keepalive: Duration?, preferredHostKeys: [String],
+        offered: inout [String: [String]]
+    ) -> CallStep<HostKey> {
+        if s.raw == nil {
+            guard let raw = libssh2_session_init_ex(nil, nil, nil, nil) else {
+                return .failed(SSHError.handshake(host: target.name, reason: "libssh2 could not allocate a session"))
+            }
+            s.raw = raw
+            libssh2_session_set_blocking(raw, 0)
+            libssh2_session_flag(raw, LIBSSH2_FLAG_COMPRESS, 0)
+            // Ask for a key type known_hosts can vouch for, as OpenSSH does, and otherwise for the type OpenSSH
+            // prefers (and so records under accept-new): ed25519 first. The rest stay as fallbacks.
+            let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
+            let order = preferredHostKeys.filter(supported.contains) + supported.filter { !preferredHostKeys.contains($0) }
+            libssh2_session_method_pref(raw, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
+            if let keepalive {
+                libssh2_keepalive_config(raw, 1, UInt32(max(1, keepalive.components.seconds)))
+            }
+        }
+        let rc = libssh2_session_handshake(s.raw, libssh2_socket_t(s.fd))
+        if rc == LibSSH2.eagain { return .again }
+        if rc != 0 {
+            if let raw = s.raw { offered = Negotiation.ours(raw) }
+            return .failed(SSHError.handshake(host: target.name, reason: LibSSH2.lastError(s.raw).message))
+        }
+        var length = 0
+        var type: Int32 = 0
+        guard let pointer = libssh2_session_hostkey(s.raw, &length, &type),
+              let key = HostKey(blob: Array(UnsafeRawBufferPointer(start: pointer, count: length)))
+        else {
+            return .failed(SSHError.handshake(host: target.name, reason: "the server sent no usable host key"))
+        }
+        let kex = libssh2_session_methods(s.raw, LIBSSH2_METHOD_KEX).map { String(cString: $0) } ?? "?"
+        let hostKeyMethod = libssh2_session_methods(s.raw, LIBSSH2_METHOD_HOSTKEY).map { String(cString: $0) } ?? "?"
+        s.setNegotiated(kex: kex, hostKey: hostKeyMethod)
+        return .done(key)
     }
 
     private func verify(_ key: HostKey, for target: ConnectionTarget, policy: HostKeyPolicy, store: KnownHostsStore) async throws {
