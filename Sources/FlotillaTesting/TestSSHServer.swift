@@ -72,6 +72,9 @@ public final class TestSSHServer: Sendable {
         hostPublicKey = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8)
             .split(separator: " ").prefix(2).joined(separator: " ")
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        // Sessions get a HOME of their own: Debian's bash sources ~/.bashrc for every command over ssh, and the
+        // machine's own root .bashrc (pyenv, cargo...) must neither slow the tests nor print into their output.
+        try FileManager.default.createDirectory(atPath: directory + "/home", withIntermediateDirectories: true)
         users = try Self.writeUserFiles(sudoRules, directory: directory)
         var command = ["/usr/sbin/sshd", "-D", "-e", "-f", directory + "/sshd_config"]
         if !users.isEmpty {
@@ -102,6 +105,7 @@ public final class TestSSHServer: Sendable {
                 MaxSessions 100
                 LogLevel VERBOSE
                 Subsystem sftp internal-sftp
+                SetEnv HOME=\(directory)/home
                 """ + "\n" + extraConfig.joined(separator: "\n") + "\n"
             try config.write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
             let started = try LocalProcess.start(command, logFile: directory + "/sshd.log")

@@ -93,14 +93,15 @@ import SSH
             #expect(text.split(separator: "\n").sorted() == ["0", "one", "two"])
             #expect(!text.contains(user.password))
 
-            // The audit's shape: the command's stdin first, then turns; every answer is the command's.
+            // The audit's shape: the command's stdin first, then turns; every answer is the command's. (Only a line
+            // after a prompt is a turn's answer, so the command answers prompts alone.)
             let conversation = try await session.converse(
-                RemoteCommand(.shell("read first; echo \"got $first\"; while read x; do echo \"turn $x\"; done"),
+                RemoteCommand(.shell("read first; while read x; do echo \"turn $x $first\"; done"),
                               stdin: Array("hello\n".utf8), timeout: .seconds(20), become: become),
                 turns: Turns(count: 3, prompt: Array("t\n".utf8)))
             #expect(conversation.result.status == .exited(0), "\(conversation.result.stderrText)")
-            #expect(conversation.turns.map(\.answerText) == ["got hello", "turn t", "turn t"])
-            #expect(conversation.result.stdoutText == "got hello\nturn t\nturn t\nturn t\n")
+            #expect(conversation.turns.map(\.answerText) == ["turn t hello", "turn t hello", "turn t hello"])
+            #expect(conversation.result.stdoutText == "turn t hello\nturn t hello\nturn t hello\n")
         }
     }
 
