@@ -372,9 +372,7 @@ public final class SSHTransport: Transport, Sendable {
             }
             if accepted { return }
         }
-        let hint = rsaRefused
-            ? "The server refused an RSA key: libssh2 1.10 signs RSA keys only with ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse by default. Use an ed25519 key or the ssh-agent"
-            : nil
+        let hint = rsaRefused ? Self.rsaRefusalHint(libssh2Version: Self.libssh2Version) : nil
         throw SSHError.authentication(host: target.name, user: target.user, tried: tried, serverMethods: methods, hint: hint)
     }
 
