@@ -212,6 +212,19 @@ public final class TestSSHServer: Sendable {
 
     public var log: String { (try? String(contentsOfFile: directory + "/sshd.log", encoding: .utf8)) ?? "" }
 
+    /// With `logLevel: "DEBUG3"`: the algorithms of the public key signatures sshd received
+    /// ("userauth_pubkey: publickey have rsa-sha2-512 signature for RSA SHA256:...") and of the queries before
+    /// them ("publickey test pkalg rsa-sha2-512 pkblob ...").
+    public var publicKeyAlgorithms: (signed: [String], queried: [String]) {
+        let lines = log.split(separator: "\n")
+        func words(after marker: String) -> [String] {
+            lines.compactMap { line in
+                line.range(of: marker).flatMap { line[$0.upperBound...].split(separator: " ").first.map(String.init) }
+            }
+        }
+        return (words(after: "publickey have "), words(after: "publickey test pkalg "))
+    }
+
     // MARK: Helpers (blocking; this initializer runs on the blocking pool)
 
     static func shell(_ args: [String]) throws {

@@ -123,20 +123,8 @@ import SSH
         #expect(methods.contains("publickey"))
     }
 
-    /// The algorithms of the signatures sshd (at LogLevel DEBUG3) received for public key authentication
-    /// ("userauth_pubkey: publickey have rsa-sha2-512 signature for RSA SHA256:..."), and of the queries before them
-    /// ("publickey test pkalg rsa-sha2-512 pkblob ...").
-    private func publicKeyAlgorithms(in log: String) -> (signed: [String], queried: [String]) {
-        func words(after marker: String) -> [String] {
-            log.split(separator: "\n").compactMap { line in
-                line.range(of: marker).flatMap { line[$0.upperBound...].split(separator: " ").first.map(String.init) }
-            }
-        }
-        return (words(after: "publickey have "), words(after: "publickey test pkalg "))
-    }
-
     private func expectSignedWithSHA2(_ server: TestSSHServer) {
-        let (signed, queried) = publicKeyAlgorithms(in: server.log)
+        let (signed, queried) = server.publicKeyAlgorithms
         #expect(!signed.isEmpty, "\(server.log)")
         for algorithm in signed + queried {
             #expect(algorithm == "rsa-sha2-512" || algorithm == "rsa-sha2-256", "\(signed) \(queried)")
