@@ -152,7 +152,7 @@ import SSH
     }
 
     /// OpenSSH 8.8+ refuses SHA-1 `ssh-rsa` signatures; libssh2 1.11 signs with rsa-sha2-512/256 (as the server's
-    /// server-sig-algs asks), so an RSA key file logs in.
+    /// server-sig-algs allows), so an RSA key file logs in.
     @Test func anRSAKeyFileLogsInSigningWithSHA2() async throws {
         let server = try await TestSSHServer.start(userKeyType: "rsa", logLevel: "DEBUG3")
         defer { server.stop() }
