@@ -50,7 +50,8 @@ URIs: http://deb.debian.org/debian
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
-  if ! apt-cache showsrc libssh2 2>/dev/null | grep -q '^Version: 1\.1[1-9]'; then
+  # A forced rebuild is for a newer trixie source: refresh the index for it.
+  if [ "${FLOTILLA_REBUILD_LIBSSH2:-0}" = 1 ] || ! apt-cache showsrc libssh2 2>/dev/null | grep -q '^Version: 1\.1[1-9]'; then
     apt-get update -qq
   fi
   scratch=$(mktemp -d /tmp/flotilla-libssh2.XXXXXX)
