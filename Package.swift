@@ -20,12 +20,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
-        // C: libssh2 through pkg-config. Only the SSH module imports it.
-        .systemLibrary(
-            name: "CLibSSH2",
-            pkgConfig: "libssh2",
-            providers: [.apt(["libssh2-1-dev"])]
-        ),
+        // C: libssh2 >= 1.11 through pkg-config. Only the SSH module imports it. scripts/setup.sh writes
+        // flotilla-libssh2.pc: the system's libssh2 when it is 1.11 or later, else a static build of Debian
+        // trixie's libssh2 in /opt/flotilla/libssh2 (docs/architecture.md says why).
+        .systemLibrary(name: "CLibSSH2", pkgConfig: "flotilla-libssh2"),
         // Shared vocabulary: the Transport protocol, command results, shell quoting, durations.
         .target(name: "FlotillaCore", swiftSettings: strict),
         // Non-blocking libssh2 sessions on dedicated epoll threads; known_hosts; OpenSSH client config.

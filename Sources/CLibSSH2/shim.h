@@ -4,6 +4,12 @@
 #include <libssh2.h>
 #include <libssh2_publickey.h>
 
+// 1.10 signs RSA keys only with SHA-1 ssh-rsa, which OpenSSH 8.8+ refuses. Without flotilla-libssh2.pc SwiftPM
+// would fall back to the system's headers and library: refuse to build instead of building a client that fails.
+#if LIBSSH2_VERSION_NUM < 0x010b00
+#error "Flotilla needs libssh2 1.11 or later (RSA keys with rsa-sha2-256/512): run scripts/setup.sh as root"
+#endif
+
 // Swift's Glibc overlay exposes neither epoll nor eventfd.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

@@ -1,8 +1,8 @@
 import Foundation
 public import FlotillaCore
 
-/// A real OpenSSH server on loopback, started by a test with its own config, generated ed25519 host and user
-/// keys and a free port, and stopped (by its PID) when the test is done.
+/// A real OpenSSH server on loopback, started by a test with its own config, generated host and user keys
+/// (ed25519 unless asked otherwise) and a free port, and stopped (by its PID) when the test is done.
 public final class TestSSHServer: Sendable {
     public let port: Int
     public let directory: String
@@ -11,6 +11,8 @@ public final class TestSSHServer: Sendable {
     /// A known_hosts file that lists this server's key as `[127.0.0.1]:port`.
     public let knownHostsPath: String
     public let hostPublicKey: String
+    private let hostKeyPath: String
+    private let hostKeyType: String
     private let pid: Int32
     /// The login users this server has besides root (see `SudoUser`).
     public let users: [SudoUser]
@@ -45,26 +47,35 @@ public final class TestSSHServer: Sendable {
         public let rule: Rule
     }
 
-    /// Starts sshd. `extraConfig` lines are appended to sshd_config.
+    /// Starts sshd. `extraConfig` lines are appended to sshd_config (sshd takes the first value of a keyword, so
+    /// they cannot override the defaults below; `logLevel` can: `DEBUG3` logs the signature algorithm of each
+    /// public key authentication). `userKeyType` and `hostKeyType` are `ssh-keygen -t` types.
     ///
     /// With `sudoRules`, sshd runs in a mount namespace of its own where /etc/passwd, /etc/shadow and
     /// /etc/sudoers are the machine's plus one user per rule (and sudoers has only root's line and theirs): sudo
     /// then asks for real passwords through PAM while the machine's own users, files and sudoers stay untouched.
     public static func start(
-        extraConfig: [String] = [], userKeyType: String = "ed25519", sudoRules: [SudoUser.Rule] = []
+        extraConfig: [String] = [], userKeyType: String = "ed25519", hostKeyType: String = "ed25519",
+        logLevel: String = "VERBOSE", sudoRules: [SudoUser.Rule] = []
     ) async throws -> TestSSHServer {
-        try await offload { try TestSSHServer(extraConfig: extraConfig, userKeyType: userKeyType, sudoRules: sudoRules) }
+        try await offload {
+            try TestSSHServer(
+                extraConfig: extraConfig, userKeyType: userKeyType, hostKeyType: hostKeyType, logLevel: logLevel,
+                sudoRules: sudoRules)
+        }
     }
 
-    private init(extraConfig: [String], userKeyType: String, sudoRules: [SudoUser.Rule]) throws {
+    private init(extraConfig: [String], userKeyType: String, hostKeyType: String, logLevel: String, sudoRules: [SudoUser.Rule]) throws {
         guard getuid() == 0 else { throw Failure.notRoot }
         var template = Array("/tmp/flotilla-sshd.XXXXXX".utf8CString)
         guard let dirPointer = mkdtemp(&template) else { throw Failure.didNotStart("mkdtemp failed") }
         directory = String(cString: dirPointer)
         chmod(directory, 0o755)
-        let hostKey = directory + "/host_ed25519"
+        let hostKey = directory + "/host_\(hostKeyType)"
+        hostKeyPath = hostKey
+        self.hostKeyType = hostKeyType
         userKeyPath = directory + "/id_\(userKeyType)"
-        try Self.shell(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+        try Self.shell(["ssh-keygen", "-q", "-t", hostKeyType, "-N", "", "-f", hostKey])
         var userKeyArgs = ["ssh-keygen", "-q", "-t", userKeyType, "-N", "", "-f", userKeyPath]
         if userKeyType == "rsa" { userKeyArgs += ["-b", "2048"] }
         try Self.shell(userKeyArgs)
@@ -103,7 +114,7 @@ public final class TestSSHServer: Sendable {
                 StrictModes no
                 MaxStartups 1000
                 MaxSessions 100
-                LogLevel VERBOSE
+                LogLevel \(logLevel)
                 Subsystem sftp internal-sftp
                 SetEnv HOME=\(directory)/home
                 """ + "\n" + extraConfig.joined(separator: "\n") + "\n"
@@ -180,11 +191,12 @@ public final class TestSSHServer: Sendable {
     /// Replaces the server's host key (as a reinstalled host would) and restarts nothing: sshd reads host
     /// keys at each connection's re-exec.
     public func regenerateHostKey() async throws {
-        let hostKey = directory + "/host_ed25519"
+        let hostKey = hostKeyPath
+        let type = hostKeyType
         try await offload {
             try? FileManager.default.removeItem(atPath: hostKey)
             try? FileManager.default.removeItem(atPath: hostKey + ".pub")
-            try Self.shell(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+            try Self.shell(["ssh-keygen", "-q", "-t", type, "-N", "", "-f", hostKey])
         }
     }
 
@@ -203,6 +215,19 @@ public final class TestSSHServer: Sendable {
     }
 
     public var log: String { (try? String(contentsOfFile: directory + "/sshd.log", encoding: .utf8)) ?? "" }
+
+    /// With `logLevel: "DEBUG3"`: the algorithms of the public key signatures sshd received
+    /// ("userauth_pubkey: publickey have rsa-sha2-512 signature for RSA SHA256:...") and of the queries before
+    /// them ("publickey test pkalg rsa-sha2-512 pkblob ...").
+    public var publicKeyAlgorithms: (signed: [String], queried: [String]) {
+        let lines = log.split(separator: "\n")
+        func words(after marker: String) -> [String] {
+            lines.compactMap { line in
+                line.range(of: marker).flatMap { line[$0.upperBound...].split(separator: " ").first.map(String.init) }
+            }
+        }
+        return (words(after: "publickey have "), words(after: "publickey test pkalg "))
+    }
 
     // MARK: Helpers (blocking; this initializer runs on the blocking pool)
 

@@ -162,11 +162,123 @@ import SSH
         #expect(methods.contains("publickey"))
     }
 
-    @Test func anRSAKeyRefusedByTheServerExplainsLibssh2sLimitation() async throws {
+    private func expectSignedWithSHA2(_ server: TestSSHServer) {
+        let (signed, queried) = server.publicKeyAlgorithms
+        #expect(!signed.isEmpty, "\(server.log)")
+        for algorithm in signed + queried {
+            #expect(algorithm == "rsa-sha2-512" || algorithm == "rsa-sha2-256", "\(signed) \(queried)")
+        }
+        #expect(server.log.contains("Accepted publickey for root"), "\(server.log)")
+    }
+
+    /// The test binary runs with the libssh2 scripts/setup.sh provides, not Debian 12's 1.10.
+    @Test func theLibssh2InUseSignsRSAKeysWithSHA2() {
+        let version = SSHTransport.libssh2Version
+        let parts = version.split(separator: ".").compactMap { Int($0) }
+        #expect(parts.count >= 2 && (parts[0], parts[1]) >= (1, 11), "\(version)")
+        #expect(SSHTransport.rsaRefusalHint(libssh2Version: version) == nil)
+    }
+
+    /// A binary that somehow runs with an older libssh2 says why the RSA key was refused.
+    @Test func anOlderLibssh2WouldBeNamedWhenAnRSAKeyIsRefused() throws {
+        let hint = try #require(SSHTransport.rsaRefusalHint(libssh2Version: "1.10.0"))
+        #expect(hint.contains("(1.10.0) is older than 1.11"))
+        #expect(hint.contains("ssh-rsa (SHA-1)"))
+        #expect(hint.contains("scripts/setup.sh"))
+        #expect(SSHTransport.rsaRefusalHint(libssh2Version: "1.11.1") == nil)
+        #expect(SSHTransport.rsaRefusalHint(libssh2Version: "1.11.1_DEV") == nil)
+        #expect(SSHTransport.rsaRefusalHint(libssh2Version: "2.0.0") == nil)
+    }
+
+    /// OpenSSH 8.8+ refuses SHA-1 `ssh-rsa` signatures; libssh2 1.11 signs with rsa-sha2-512/256 (as the server's
+    /// server-sig-algs allows), so an RSA key file logs in.
+    @Test func anRSAKeyFileLogsInSigningWithSHA2() async throws {
+        let server = try await TestSSHServer.start(userKeyType: "rsa", logLevel: "DEBUG3")
+        defer { server.stop() }
+        let session = try await transport().connect(server.target())
+        #expect(try await session.run(.shell("echo ok")).stdoutText == "ok\n")
+        await session.close()
+        expectSignedWithSHA2(server)
+    }
+
+    /// The same through a real ssh-agent (started for this test on its own socket) holding the RSA key, with no
+    /// key file to fall back on.
+    @Test func anRSAKeyInTheAgentLogsInSigningWithSHA2() async throws {
+        let server = try await TestSSHServer.start(userKeyType: "rsa", logLevel: "DEBUG3")
+        defer { server.stop() }
+        let agent = try await TestSSHAgent.start(keys: [server.userKeyPath])
+        defer { agent.stop() }
+        var options = SSHTransport.Options()
+        options.userKnownHosts = false
+        options.defaultIdentities = false
+        options.useAgent = true
+        options.agentSocket = agent.socket
+        var target = server.target()
+        target.identityFiles = []
+        target.identitiesOnly = false
+        let session = try await SSHTransport(options: options).connect(target)
+        #expect(try await session.run(.shell("echo ok")).stdoutText == "ok\n")
+        await session.close()
+        expectSignedWithSHA2(server)
+    }
+
+    /// An agent that holds only keys the server refuses is tried, named in the error, and not a login.
+    @Test func anAgentWithoutTheKeyIsNamedInTheError() async throws {
         let server = try await TestSSHServer.start(userKeyType: "rsa")
         defer { server.stop() }
-        let error = await #expect(throws: SSHError.self) { try await transport().connect(server.target()) }
-        #expect(String(describing: error!).contains("ssh-rsa (SHA-1)"))
+        let other = try await TestSSHServer.start(userKeyType: "rsa")
+        defer { other.stop() }
+        let agent = try await TestSSHAgent.start(keys: [other.userKeyPath])
+        defer { agent.stop() }
+        var options = SSHTransport.Options()
+        options.userKnownHosts = false
+        options.defaultIdentities = false
+        options.agentSocket = agent.socket
+        var target = server.target()
+        target.identityFiles = []
+        target.identitiesOnly = false
+        let error = await #expect(throws: SSHError.self) { try await SSHTransport(options: options).connect(target) }
+        guard case .authentication(_, _, let tried, _, let hint) = error else {
+            Issue.record("expected authentication, got \(String(describing: error))")
+            return
+        }
+        #expect(tried == ["ssh-agent (1 key)"])
+        #expect(hint == nil)
+    }
+
+    /// An RSA host key is negotiated as rsa-sha2 (OpenSSH 8.8+ offers no ssh-rsa host key signatures) and checked
+    /// against known_hosts' ssh-rsa line; accept-new records it as ssh-rsa, which strict then accepts.
+    @Test func anRSAHostKeyVerifiesWithSHA2() async throws {
+        let server = try await TestSSHServer.start(hostKeyType: "rsa")
+        defer { server.stop() }
+        #expect(server.hostPublicKey.hasPrefix("ssh-rsa "))
+        var options = SSHTransport.Options()
+        options.userKnownHosts = false
+        options.useAgent = false
+        options.defaultIdentities = false
+        let session = try await SSHTransport(options: options).open(server.target())
+        #expect(["rsa-sha2-512", "rsa-sha2-256"].contains(session.negotiated.hostKey), "\(session.negotiated)")
+        #expect(try await session.run(.shell("echo ok")).stdoutText == "ok\n")
+        await session.close()
+
+        var target = server.target(policy: nil)
+        let file = try emptyKnownHosts()
+        target.knownHostsFiles = [file]
+        let first = try await transport(.acceptNew).connect(target)
+        await first.close()
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "[127.0.0.1]:\(server.port) \(server.hostPublicKey)\n")
+        let second = try await transport(.strict).connect(target)
+        #expect(try await second.run(.shell("echo ok")).stdoutText == "ok\n")
+        await second.close()
+
+        // A different RSA key under the same name is refused.
+        try await server.regenerateHostKey()
+        let error = await #expect(throws: SSHError.self) { try await transport(.strict).connect(target) }
+        guard case .changedHostKey(_, let type, _, _, _) = error else {
+            Issue.record("expected changedHostKey, got \(String(describing: error))")
+            return
+        }
+        #expect(type == "ssh-rsa")
     }
 
     @Test func aClosedPortFailsFastWithAClearError() async throws {

@@ -26,6 +26,8 @@ public final class SSHTransport: Transport, Sendable {
         public var networkNamespace: String?
         /// Use the ssh-agent at `SSH_AUTH_SOCK` unless a target says `identitiesOnly`.
         public var useAgent = true
+        /// The ssh-agent's socket; nil for `SSH_AUTH_SOCK`.
+        public var agentSocket: String?
         /// Try ~/.ssh/id_ed25519, id_ecdsa and id_rsa after the target's own keys.
         public var defaultIdentities = true
         /// The home directory for ~ (defaults to $HOME).
@@ -366,8 +368,9 @@ public final class SSHTransport: Transport, Sendable {
         var rsaRefused = false
 
         if offered.contains("publickey") {
-            if options.useAgent, !target.identitiesOnly, ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] != nil {
-                let (ok, description) = try await agentAuth(session, user: user, timeout: remaining())
+            if options.useAgent, !target.identitiesOnly,
+               let socket = options.agentSocket ?? ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] {
+                let (ok, description) = try await agentAuth(session, user: user, socket: socket, timeout: remaining())
                 if let description { tried.append(description) }
                 if ok { return }
             }
@@ -418,9 +421,7 @@ public final class SSHTransport: Transport, Sendable {
             }
             if accepted { return }
         }
-        let hint = rsaRefused
-            ? "The server refused an RSA key: libssh2 1.10 signs RSA keys only with ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse by default. Use an ed25519 key or the ssh-agent"
-            : nil
+        let hint = rsaRefused ? Self.rsaRefusalHint(libssh2Version: Self.libssh2Version) : nil
         throw SSHError.authentication(host: target.name, user: target.user, tried: tried, serverMethods: methods, hint: hint)
     }
 
@@ -443,25 +444,35 @@ public final class SSHTransport: Transport, Sendable {
 
     /// Tries every identity of the ssh-agent. The agent is local: its socket I/O is short and happens on the
     /// loop thread, never on the cooperative pool.
-    private func agentAuth(_ session: SSHSession, user: [CChar], timeout: Duration) async throws -> (Bool, String?) {
+    private func agentAuth(_ session: SSHSession, user: [CChar], socket: String, timeout: Duration) async throws -> (Bool, String?) {
         let target = session.target
+        let deadline = ContinuousClock.now + timeout
         return try await session.call("authentication", timeout: timeout) { s -> CallStep<(Bool, String?)> in
             guard let agent = libssh2_agent_init(s.raw) else { return .done((false, nil)) }
             defer { libssh2_agent_free(agent) }
+            libssh2_agent_set_identity_path(agent, socket)
             guard libssh2_agent_connect(agent) == 0 else { return .done((false, "ssh-agent (not reachable)")) }
             defer { libssh2_agent_disconnect(agent) }
             guard libssh2_agent_list_identities(agent) == 0 else { return .done((false, "ssh-agent (no identities)")) }
             var previous: UnsafeMutablePointer<libssh2_agent_publickey>?
             var identity: UnsafeMutablePointer<libssh2_agent_publickey>?
             var count = 0
+            // libssh2_agent_userauth takes the user name as a C string (it measures it with strlen).
+            let userName = user + [0]
             while libssh2_agent_get_identity(agent, &identity, previous) == 0, let current = identity {
                 count += 1
                 var rc: Int32
                 repeat {
                     // The agent session is local and blocking; the SSH side may return EAGAIN, retried here
-                    // on the same call until the server answers.
-                    rc = user.withUnsafeBufferPointer { libssh2_agent_userauth(agent, $0.baseAddress, current) }
-                    if rc == LibSSH2.eagain { Self.waitReadable(s.fd, milliseconds: 50) }
+                    // on the same call until the server answers, within the authentication deadline (this
+                    // loop holds the loop thread, so the operation's own timer cannot fire meanwhile).
+                    rc = userName.withUnsafeBufferPointer { libssh2_agent_userauth(agent, $0.baseAddress, current) }
+                    if rc == LibSSH2.eagain {
+                        guard ContinuousClock.now < deadline else {
+                            return .failed(SSHError.deadline(host: target.name, phase: "authentication", limit: timeout))
+                        }
+                        Self.waitReadable(s.fd, milliseconds: 50)
+                    }
                 } while rc == LibSSH2.eagain
                 if rc == 0 { return .done((true, "ssh-agent")) }
                 if LibSSH2.isFatalToSession(rc) {
