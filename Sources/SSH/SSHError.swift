@@ -28,6 +28,9 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     case protocolError(host: String, operation: String, code: Int32, message: String)
     /// The session was closed before the operation.
     case closed(host: String)
+    /// known_hosts trusts the host only through a `@cert-authority` line, and Flotilla cannot check host
+    /// certificates: the plain key is refused rather than pinned under another trust than the user chose.
+    case hostCertificateUnsupported(host: String, keyType: String, fingerprint: String, file: String, line: Int)
 
     public var description: String {
         switch self {
@@ -60,6 +63,11 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(host): \(operation) failed: \(message) (libssh2 \(code))"
         case .closed(let host):
             "\(host): the connection is closed"
+        case .hostCertificateUnsupported(let host, let type, let fingerprint, let file, let line):
+            "\(host): known_hosts trusts this host only through the @cert-authority line at \(file):\(line), and Flotilla "
+                + "cannot check host certificates (libssh2 negotiates plain host keys only). Its plain \(type) key \(fingerprint) "
+                + "is listed nowhere, so it is refused, also under accept-new (which would pin it in place of the CA's word). "
+                + "Add that key to known_hosts once you have checked it."
         }
     }
 
@@ -67,7 +75,7 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isUnreachable: Bool {
         switch self {
         case .resolve, .connect, .deadline, .handshake, .unknownHostKey, .changedHostKey, .revokedHostKey,
-             .recordHostKey, .authentication, .privateKey, .connectionLost, .closed:
+             .recordHostKey, .authentication, .privateKey, .connectionLost, .closed, .hostCertificateUnsupported:
             true
         case .protocolError:
             false

@@ -86,6 +86,25 @@ import SSH
         #expect(lines.first?.hasSuffix(" \(file)") == true, "\(lines)")
     }
 
+    /// A host that known_hosts trusts through a certificate authority is refused with the @cert-authority line named,
+    /// under strict and under accept-new, which must not pin the plain key in place of the CA's word.
+    @Test func aHostVouchedForByACertificateAuthorityIsRefusedNotPinned() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        let file = try emptyKnownHosts()
+        try await TestSSHServer.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", server.directory + "/ca"])
+        let ca = try String(contentsOfFile: server.directory + "/ca.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let authority = "@cert-authority [127.0.0.1]:\(server.port) \(ca)\n"
+        try authority.write(toFile: file, atomically: true, encoding: .utf8)
+        for policy in [HostKeyPolicy.strict, .acceptNew] {
+            var target = server.target(name: "certified", policy: policy)
+            target.knownHostsFiles = [file]
+            let error = await #expect(throws: SSHError.self) { try await transport(policy).connect(target) }
+            #expect(String(describing: error!).contains("certified: known_hosts trusts this host only through the @cert-authority line at \(file):1"), "\(String(describing: error!))")
+        }
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == authority)
+    }
+
     /// A key exchange mismatch names what each side offered, read from the server's own KEXINIT.
     @Test func aKeyExchangeMismatchNamesWhatEachSideOffered() async throws {
         let server = try await TestSSHServer.start(extraConfig: ["KexAlgorithms sntrup761x25519-sha512@openssh.com"])

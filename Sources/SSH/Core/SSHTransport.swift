@@ -322,6 +322,11 @@ public final class SSHTransport: Transport, Sendable {
         case .mismatch(let file, let line, _):
             throw SSHError.changedHostKey(host: target.name, keyType: key.type, fingerprint: key.fingerprintSHA256, file: file, line: line)
         case .notFound:
+            if let authority = store.entries(host: target.address, port: target.port).first(where: { $0.marker == .certAuthority }) {
+                throw SSHError.hostCertificateUnsupported(
+                    host: target.name, keyType: HostKey.displayType(key.type), fingerprint: key.fingerprintSHA256,
+                    file: authority.file, line: authority.line)
+            }
             guard policy == .acceptNew else {
                 throw SSHError.unknownHostKey(host: target.name, keyType: key.type, fingerprint: key.fingerprintSHA256, knownHostsFiles: store.files)
             }
