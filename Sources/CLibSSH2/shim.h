@@ -32,6 +32,27 @@ static inline struct epoll_event flotilla_epoll_event(uint32_t events, uint64_t 
 }
 static inline uint64_t flotilla_epoll_token(const struct epoll_event *ev) { return ev->data.u64; }
 
+// The server's last SSH_MSG_DISCONNECT text ("Too many authentication failures"...), kept for error messages.
+// libssh2 hands the callback the session's abstract pointer, which Flotilla sets to one of these per session.
+#include <string.h>
+struct flotilla_disconnect {
+    int reason;
+    char message[256];
+};
+static void flotilla_on_disconnect(LIBSSH2_SESSION *session, int reason, const char *message, int message_len,
+                                   const char *language, int language_len, void **abstract) {
+    (void)session; (void)language; (void)language_len;
+    struct flotilla_disconnect *d = abstract ? (struct flotilla_disconnect *)*abstract : 0;
+    if (!d) return;
+    int n = message_len < 0 ? 0 : (message_len > 255 ? 255 : message_len);
+    d->reason = reason;
+    if (message && n > 0) memcpy(d->message, message, (size_t)n);
+    d->message[n] = 0;
+}
+static inline void flotilla_watch_disconnect(LIBSSH2_SESSION *session) {
+    libssh2_session_callback_set(session, LIBSSH2_CALLBACK_DISCONNECT, (void *)flotilla_on_disconnect);
+}
+
 // setns(2) is declared by <sched.h> only under _GNU_SOURCE; declare it here instead.
 extern int setns(int fd, int nstype);
 #define FLOTILLA_CLONE_NEWNET 0x40000000

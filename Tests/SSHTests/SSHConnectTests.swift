@@ -105,6 +105,21 @@ import SSH
         #expect(try String(contentsOfFile: file, encoding: .utf8) == authority)
     }
 
+    /// sshd hangs up after MaxAuthTries failed keys: said as such, with the keys that were tried.
+    @Test func tooManyAuthenticationFailuresIsSaidWithWhatWasTried() async throws {
+        let server = try await TestSSHServer.start(extraConfig: ["MaxAuthTries 1"])
+        defer { server.stop() }
+        let other = try await TestSSHServer.start()
+        defer { other.stop() }
+        var target = server.target(name: "strict1")
+        target.identityFiles = [other.userKeyPath, server.userKeyPath]
+        let error = await #expect(throws: SSHError.self) { try await transport().connect(target) }
+        let text = String(describing: error!)
+        #expect(text.contains("strict1: authentication failed for user root; tried: publickey \(other.userKeyPath)"), "\(text)")
+        #expect(text.contains("Too many authentication failures"), "\(text)")
+        #expect(text.contains("MaxAuthTries"), "\(text)")
+    }
+
     /// A key exchange mismatch names what each side offered, read from the server's own KEXINIT.
     @Test func aKeyExchangeMismatchNamesWhatEachSideOffered() async throws {
         let server = try await TestSSHServer.start(extraConfig: ["KexAlgorithms sntrup761x25519-sha512@openssh.com"])

@@ -17,6 +17,19 @@ public final class SSHSession: Connection, @unchecked Sendable {
     nonisolated(unsafe) var carrier: JumpTunnel?
     /// The ProxyCommand process this session's socket goes to; ended and reaped with the session.
     nonisolated(unsafe) var proxyProcess: Int32?
+    /// Where libssh2's disconnect callback leaves the server's last disconnect message (the session's abstract
+    /// pointer); freed with the session object, after libssh2's session.
+    let disconnectNote: UnsafeMutablePointer<flotilla_disconnect> = {
+        let note = UnsafeMutablePointer<flotilla_disconnect>.allocate(capacity: 1)
+        note.initialize(to: flotilla_disconnect())
+        return note
+    }()
+
+    /// What the server said when it disconnected ("Too many authentication failures"...), if it said anything.
+    var serverDisconnectMessage: String? {
+        let text = withUnsafeBytes(of: disconnectNote.pointee.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return text.isEmpty ? nil : text
+    }
 
     // Loop-confined state.
     var raw: OpaquePointer?
@@ -38,8 +51,13 @@ public final class SSHSession: Connection, @unchecked Sendable {
     }
 
     deinit {
-        // A session dropped without close(): release libssh2 and the socket on the loop thread.
-        guard !closed, raw != nil || fd >= 0 else { return }
+        // A session dropped without close(): release libssh2 and the socket on the loop thread (and the
+        // disconnect note only after libssh2, whose callback may write to it).
+        let note = UncheckedBox(disconnectNote)
+        guard !closed, raw != nil || fd >= 0 else {
+            note.value.deallocate()
+            return
+        }
         let raw = UncheckedBox(raw), fd = fd, loop = loop
         loop.execute {
             if fd >= 0 {
@@ -48,6 +66,7 @@ public final class SSHSession: Connection, @unchecked Sendable {
             }
             if let session = raw.value { libssh2_session_free(session) }
             if fd >= 0 { Glibc.close(fd) }
+            note.value.deallocate()
         }
     }
 

@@ -278,10 +278,11 @@ public final class SSHTransport: Transport, Sendable {
         offered: inout [String: [String]]
     ) -> CallStep<HostKey> {
         if s.raw == nil {
-            guard let raw = libssh2_session_init_ex(nil, nil, nil, nil) else {
+            guard let raw = libssh2_session_init_ex(nil, nil, nil, UnsafeMutableRawPointer(s.disconnectNote)) else {
                 return .failed(SSHError.handshake(host: target.name, reason: "libssh2 could not allocate a session"))
             }
             s.raw = raw
+            flotilla_watch_disconnect(raw)
             libssh2_session_set_blocking(raw, 0)
             libssh2_session_flag(raw, LIBSSH2_FLAG_COMPRESS, 0)
             // Ask for a key type known_hosts can vouch for, as OpenSSH does, and otherwise for the type OpenSSH
@@ -389,20 +390,28 @@ public final class SSHTransport: Transport, Sendable {
                     continue
                 }
                 tried.append("publickey \(path) (\(key.type.isEmpty ? "key" : key.type))")
-                let accepted: Bool = try await session.call("authentication", timeout: remaining()) { s -> CallStep<Bool> in
-                    let rc = user.withUnsafeBufferPointer { u in
-                        key.data.withUnsafeBufferPointer { k in
-                            k.baseAddress!.withMemoryRebound(to: CChar.self, capacity: k.count) {
-                                libssh2_userauth_publickey_frommemory(s.raw, u.baseAddress, u.count, nil, 0, $0, k.count, nil)
+                let accepted: Bool
+                do {
+                    accepted = try await session.call("authentication", timeout: remaining()) { s -> CallStep<Bool> in
+                        let rc = user.withUnsafeBufferPointer { u in
+                            key.data.withUnsafeBufferPointer { k in
+                                k.baseAddress!.withMemoryRebound(to: CChar.self, capacity: k.count) {
+                                    libssh2_userauth_publickey_frommemory(s.raw, u.baseAddress, u.count, nil, 0, $0, k.count, nil)
+                                }
                             }
                         }
+                        if rc == LibSSH2.eagain { return .again }
+                        if rc == 0 { return .done(true) }
+                        if LibSSH2.isFatalToSession(rc) {
+                            return .failed(SSHError.connectionLost(host: target.name, reason: "during authentication: \(LibSSH2.lastError(s.raw).message)"))
+                        }
+                        return .done(false)
                     }
-                    if rc == LibSSH2.eagain { return .again }
-                    if rc == 0 { return .done(true) }
-                    if LibSSH2.isFatalToSession(rc) {
-                        return .failed(SSHError.connectionLost(host: target.name, reason: "during authentication: \(LibSSH2.lastError(s.raw).message)"))
-                    }
-                    return .done(false)
+                } catch SSHError.connectionLost where session.serverDisconnectMessage != nil {
+                    // sshd hung up in the middle of the attempts: its words say why (MaxAuthTries, usually).
+                    throw SSHError.authentication(
+                        host: target.name, user: target.user, tried: tried, serverMethods: methods,
+                        hint: Self.disconnectHint(session.serverDisconnectMessage ?? ""))
                 }
                 if accepted { return }
                 if key.type == "ssh-rsa" { rsaRefused = true }
@@ -426,8 +435,23 @@ public final class SSHTransport: Transport, Sendable {
             }
             if accepted { return }
         }
-        let hint = rsaRefused ? Self.rsaRefusalHint(libssh2Version: Self.libssh2Version) : nil
+        if session.serverDisconnectMessage == nil, tried.count > 1 {
+            // sshd refuses the attempts past MaxAuthTries and then hangs up: one more question lets libssh2 read the
+            // disconnect, whose words say so.
+            _ = try? await session.call("authentication", timeout: min(remaining(), .seconds(2))) { s -> CallStep<Void> in
+                let list = user.withUnsafeBufferPointer { libssh2_userauth_list(s.raw, $0.baseAddress, UInt32($0.count)) }
+                if list == nil, LibSSH2.lastError(s.raw).code == LibSSH2.eagain { return .again }
+                return .done(())
+            }
+        }
+        let hint = session.serverDisconnectMessage.map(Self.disconnectHint)
+            ?? (rsaRefused ? Self.rsaRefusalHint(libssh2Version: Self.libssh2Version) : nil)
         throw SSHError.authentication(host: target.name, user: target.user, tried: tried, serverMethods: methods, hint: hint)
+    }
+
+    static func disconnectHint(_ message: String) -> String {
+        "The server closed the connection: \"\(message)\" (sshd's MaxAuthTries counts every key offered, the agent's "
+            + "included): offer the right key first, with ansible_ssh_private_key_file or IdentityFile and IdentitiesOnly yes"
     }
 
     /// The target's keys first, then ~/.ssh defaults (unless IdentitiesOnly), each once.
