@@ -14,10 +14,20 @@ import Testing
         #expect(plan.isConverged, "\(plan.resources)")
     }
 
-    @Test func timesyncdHostIsMaskedAndGetsChrony() throws {
+    @Test func timesyncdHostGetsChronyInTheTransactionThatRemovesTimesyncdThenMasksIt() throws {
         let plan = try plan("lab-debian12-timesyncd")
-        #expect(plan.resources.contains("~ unit[systemd-timesyncd.service]"))
-        #expect(plan.resources.contains("+ package[chrony]"))
+        #expect(plan.resources.first == "+ package[chrony]")
+        let install = try #require(plan.change("package[chrony]"))
+        guard case .exec(let fetch, _) = install.steps.first, case .exec(let transaction, _) = install.steps.last else {
+            Issue.record("\(install.steps)")
+            return
+        }
+        #expect(fetch.suffix(4) == ["install", "--download-only", "--", "chrony"])
+        #expect(transaction.suffix(4) == ["install", "--", "chrony", "systemd-timesyncd-"])
+        // Masked only after chrony was started.
+        let start = try #require(plan.resources.firstIndex(of: "~ unit[chrony.service]"))
+        let mask = try #require(plan.resources.firstIndex(of: "+ unit[systemd-timesyncd.service]"))
+        #expect(start < mask)
     }
 
     @Test func maskedChronyIsUnmaskedNotReinstalled() throws {
