@@ -82,6 +82,12 @@ struct Distro: Sendable {
         packageStep("install", names + removing.map { $0 + "-" })
     }
 
+    /// apt only: one transaction that installs `install` again and removes `remove` (purging them when `purge`),
+    /// from apt's cache when the .debs are there.
+    func restore(install: [String], remove: [String], purge: Bool) -> Step {
+        packageStep("install", install + remove.map { $0 + "-" }, flags: purge && !remove.isEmpty ? ["--purge"] : [])
+    }
+
     private func packageStep(_ verb: String, _ names: [String], flags: [String] = []) -> Step {
         switch packageManager {
         case .apt:
