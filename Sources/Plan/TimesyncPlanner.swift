@@ -205,14 +205,19 @@ extension PlanBuilder {
     }
 
     /// Keeps the removed daemons from coming back: an apt pin with priority -1, or dnf/yum's exclude list.
+    /// With apt the pin covers systemd-timesyncd too: it conflicts with chrony over time-daemon, so installing it
+    /// (an image build, another tool's role) would remove chrony and leave the host with a masked timesyncd.
     mutating func planGuard(_ spec: TimesyncSpec) throws(PlanError) {
-        let names = spec.remove
+        var names = spec.remove
         guard !names.isEmpty else { return }
         let path = distro.guardFile
         if distro.packageManager == .apt {
+            let timesyncd = "systemd-timesyncd"
+            if !names.contains(timesyncd) { names.append(timesyncd) }
             var content = "# Managed by Flotilla (timesync guard): chrony keeps the time; these daemons must not come back.\n"
             content += names.map { "Package: \($0)\nPin: version *\nPin-Priority: -1\n" }.joined(separator: "\n")
-            try ensureFile(path, content: content, reason: "guard: apt will not install \(Describe.list(names)) again (pin priority -1), whatever pulls them in")
+            try ensureFile(path, content: content, reason: "guard: apt will not install \(Describe.list(names)) again (pin priority -1), whatever pulls them in; "
+                + "installing \(timesyncd) would remove chrony, which conflicts with it over time-daemon")
             return
         }
         // dnf and yum: add the names to `excludepkgs=` (dnf) or `exclude=` (yum) in [main], keeping what is there.

@@ -168,6 +168,16 @@ struct MakeBeforeBreakLabTests {
             let s = try await snapshot(host)
             #expect(s.isConverged, "\(host): \(s)")
         }
+        // Issue 16, part 2, on a converged host: installing systemd-timesyncd (what an image build or another
+        // tool's role does) is refused by the guard's pin, and chrony stays installed and running.
+        let reinstall = try await flotilla([
+            "lab", "ssh", "node02", "--", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "-q", "install", "systemd-timesyncd",
+        ])
+        #expect(reinstall.status != 0, "\(reinstall.text)")
+        #expect(reinstall.text.contains("has no installation candidate"), "\(reinstall.text)")
+        let guarded = try await snapshot("node02")
+        #expect(guarded.isConverged && guarded.value("package systemd-timesyncd") != "ii", "\(guarded)")
+
         _ = try await flotilla(["lab", "down"])
         print("MakeBeforeBreakLabTests: \(ContinuousClock.now - started) for 12 hosts, 3 faults, 2 applies")
     }

@@ -92,6 +92,40 @@ import Testing
         }
     }
 
+    /// Issue 16, part 2: `apt-get install systemd-timesyncd` on a converged host would remove chrony (they
+    /// conflict over time-daemon); the guard pins it out with the purged daemons.
+    @Test func aptGuardPinsSystemdTimesyncdWithThePurgedDaemons() throws {
+        let p = try plan("debian12-ntp")
+        let guardChange = try #require(p.change("file[/etc/apt/preferences.d/flotilla-timesync]"))
+        #expect(p.written("/etc/apt/preferences.d/flotilla-timesync") == """
+            # Managed by Flotilla (timesync guard): chrony keeps the time; these daemons must not come back.
+            Package: ntp
+            Pin: version *
+            Pin-Priority: -1
+
+            Package: ntpsec
+            Pin: version *
+            Pin-Priority: -1
+
+            Package: openntpd
+            Pin: version *
+            Pin-Priority: -1
+
+            Package: systemd-timesyncd
+            Pin: version *
+            Pin-Priority: -1
+
+            """)
+        #expect(guardChange.reason.hasPrefix("guard: apt will not install ntp, ntpsec, openntpd and systemd-timesyncd again (pin priority -1)"))
+        #expect(guardChange.reason.contains("installing systemd-timesyncd would remove chrony"))
+        // A remove list that names it already pins it once; dnf's exclude list is the remove list, as before.
+        var custom = play
+        custom.timesync?.remove = ["ntpsec", "systemd-timesyncd"]
+        let once = try Planner.plan(custom, host: "h", vars: [:], facts: try Repo.facts("debian12-ntp"))
+        #expect(once.written("/etc/apt/preferences.d/flotilla-timesync")?.components(separatedBy: "Package: systemd-timesyncd").count == 2)
+        #expect(try plan("rhel9-bare").written("/etc/dnf/dnf.conf")?.contains("excludepkgs=ntp ntpsec openntpd\n") == true)
+    }
+
     @Test func timesyncdIsMaskedEvenWhenItIsNotInstalled() throws {
         let p = try plan("debian12-ntp")
         let mask = try #require(p.change("unit[systemd-timesyncd.service]"))
