@@ -140,8 +140,11 @@ extension Lab {
     private func setFailStart(_ host: HostRecord, unit: String, failing: Bool, store: RecordStore) async throws {
         let path = host.root + Self.failStartDropIn(unit)
         if failing {
-            try SmallFile.makeDirectories(String(path[..<path.lastIndex(of: "/")!]))
-            try SmallFile.write(path, "# flotilla lab fault fail-start: \(unit) cannot start until `flotilla lab fault \(host.name) heal`.\n[Service]\nExecStartPre=/bin/false\n")
+            // Through LocalCommand (a process on the blocking pool), not file calls on the cooperative pool.
+            let content = "# flotilla lab fault fail-start: \(unit) cannot start until `flotilla lab fault \(host.name) heal`.\n[Service]\nExecStartPre=/bin/false\n"
+            try await LocalCommand.run([
+                "sh", "-c", "mkdir -p -- \"$(dirname -- \"$1\")\" && printf '%s' \"$2\" > \"$1\"", "flotilla-lab-fail-start", path, content,
+            ])
         } else {
             try await LocalCommand.run(["rm", "-f", "--", path])
         }

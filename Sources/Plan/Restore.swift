@@ -163,8 +163,12 @@ public enum Restore {
     /// The units of the facts that are units of their own, not another name of one: `ntp.service` is ntpsec's
     /// alias on Debian 12, `chronyd.service` chrony's (a link to chrony.service's file; when chrony.service is
     /// masked systemd reports the link as masked, and masking it again fails). Their own unit covers them.
+    /// Units systemctl could not describe (`error`) are left out too: their states are unknown.
     static func units(_ before: HostFacts, _ now: HostFacts) -> [String] {
-        before.units.keys.sorted().filter { !isAlias(before.unit($0)) && !isAlias(now.unit($0)) }
+        before.units.keys.sorted().filter { name in
+            let b = before.unit(name), n = now.unit(name)
+            return !isAlias(b) && !isAlias(n) && b.error == nil && n.error == nil
+        }
     }
 
     static func isAlias(_ u: UnitFact) -> Bool {
@@ -175,6 +179,7 @@ public enum Restore {
 
     static func sameFile(_ a: FileFact, _ b: FileFact) -> Bool {
         guard a.state == b.state else { return false }
+        if a.state == .tooLarge { return a.sha256 == b.sha256 }
         guard a.state == .present else { return true }
         return a.content == b.content && PlanBuilder.normalMode(a.mode ?? "") == PlanBuilder.normalMode(b.mode ?? "") && a.owner == b.owner && a.group == b.group
     }
