@@ -5,7 +5,8 @@ import Foundation
 
 /// Applies one play to one host over one connection: gathers the facts, plans (or checks a saved plan
 /// against the facts), runs the plan's steps in order with the host's `become`, stops at the first failing
-/// step, then passes the sync gate. Never throws: every failure is data in the `HostReport`.
+/// step and puts the host back as it was (see `Restore`), then passes the sync gate. Never throws: every
+/// failure is data in the `HostReport`.
 public struct HostExecutor: Sendable {
     public var play: Play
     public var playIndex: Int

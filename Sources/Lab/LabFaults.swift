@@ -41,6 +41,11 @@ extension Lab {
                     try await setFailStart(host, unit: unit, failing: false, store: store)
                     healed += ", \(unit) starts again"
                 }
+                if let lock = host.dpkgLock, lock.isAlive {
+                    _ = await terminate([lock])
+                    try await store.change { $0.update(host.name) { $0.dpkgLock = nil; $0.dpkgLockUntil = nil } }
+                    healed += ", dpkg lock released"
+                }
                 return "\(host.name): " + healed
             case .dpkgLock(let seconds):
                 try await holdDpkgLock(host, seconds: seconds, store: store)
