@@ -114,14 +114,18 @@ ansible_adhoc() {
     sed -n 's/.*(stdout) \([0-9.]*\).*/\1/p'
 }
 
+# GNU time runs programs, not shell functions: the two functions run in a bash of their own.
+export N RESULTS VENV
+export -f openssh ansible_adhoc
+
 # The ControlMaster variant gets its master started (and its one bastion login made) before the timed runs.
 ssh -F "$MASTER_CFG" -fN bastion || die "the ControlMaster to the bastion did not start"
 
 for ((RUN = 1; RUN <= REPEAT; RUN++)); do
   run flotilla "$FLOTILLA" run -i "$RESULTS/inventory.ini" -F "$RESULTS/ssh_config" --forks "$N" -- 'date +%s.%N'
-  run openssh openssh "$RESULTS/ssh_config"
-  run openssh-mux openssh "$MASTER_CFG"
-  [ "$ANSIBLE" = 1 ] && run ansible ansible_adhoc
+  run openssh bash -c 'openssh "$1"' bash "$RESULTS/ssh_config"
+  run openssh-mux bash -c 'openssh "$1"' bash "$MASTER_CFG"
+  [ "$ANSIBLE" = 1 ] && run ansible bash -c ansible_adhoc
   run flotilla-direct "$FLOTILLA" run -i "$RESULTS/inventory.ini" -F "$RESULTS/ssh_config_direct" --forks "$N" -- 'date +%s.%N'
 done
 

@@ -5,7 +5,8 @@ import Foundation
 
 /// Applies one play to one host over one connection: gathers the facts, plans (or checks a saved plan
 /// against the facts), runs the plan's steps in order with the host's `become`, stops at the first failing
-/// step, then passes the sync gate. Never throws: every failure is data in the `HostReport`.
+/// step and puts the host back as it was (see `Restore`), then passes the sync gate. Never throws: every
+/// failure is data in the `HostReport`.
 public struct HostExecutor: Sendable {
     public var play: Play
     public var playIndex: Int
@@ -38,8 +39,9 @@ public struct HostExecutor: Sendable {
 
         // 1. Facts, in one round trip.
         let facts: HostFacts
+        let request: FactRequest
         do {
-            let request = try play.factRequest(vars: host.vars, host: host.name)
+            request = try play.factRequest(vars: host.vars, host: host.name)
             facts = try await FactGathering.gather(request, on: connection, become: become)
         } catch let error as PlanError {
             return finish(&report, .failed, error.description)
@@ -69,17 +71,18 @@ public struct HostExecutor: Sendable {
             report.guardState = plan.changes.contains { $0.reason.hasPrefix("guard:") } ? "not applied" : "in place"
         }
 
-        // 3. The steps, in order; the first failure ends the host.
+        // 3. The steps, in order; the first failure ends the host, and what changed until then is put back.
         let total = plan.changes.reduce(0) { $0 + $1.steps.count }
         var index = 0
         for change in plan.changes {
             for step in change.steps {
                 index += 1
-                let record = await run(step, index: index, of: total, change: change, become: become, on: connection, host: host.name)
+                let record = await run(step, index: index, of: total, resource: change.resource, become: become, on: connection, host: host.name)
                 report.steps.append(record.record)
                 await stepFinished(record.record)
                 if let failure = record.failure {
-                    return finish(&report, .failed, failure)
+                    let restored = await restore(before: facts, request: request, failedStep: index, become: become, on: connection, report: &report)
+                    return finish(&report, .failed, failure + "; " + restored)
                 }
             }
             if change.reason.hasPrefix("guard:") { report.guardState = "applied" }
@@ -122,9 +125,58 @@ public struct HostExecutor: Sendable {
         return report
     }
 
+    /// The resource of a step that puts a host back (`restore: package[ntpsec]`) in reports and the journal.
+    public static let restorePrefix = "restore: "
+
+    /// After a failed step: gathers the facts again, puts back what changed since `before` (see `Restore`),
+    /// records each restore step as a step of the host (numbered after the failed one, resource `restore: ...`),
+    /// gathers the facts once more and says what the host is left with. Not after an interruption (resume
+    /// redoes the host), nor when the host cannot be reached any more (then it says so).
+    private func restore(
+        before: HostFacts, request: FactRequest, failedStep: Int, become: Become?, on connection: any Connection, report: inout HostReport
+    ) async -> String {
+        if Task.isCancelled { return "not restored: the run was interrupted (--resume redoes the host)" }
+        var index = failedStep
+        var done: [String] = []
+        var failed: [String] = []
+        var records: [StepRecord] = []
+        func phase(_ steps: [RestoreStep]) async {
+            for r in steps {
+                index += 1
+                let result = await run(r.step, index: index, of: index, resource: Self.restorePrefix + r.resource, become: become, on: connection, host: report.host)
+                records.append(result.record)
+                await stepFinished(result.record)
+                if result.failure == nil { done.append(r.summary) } else { failed.append("\(r.summary) (\(result.record.status))") }
+            }
+        }
+        defer { report.steps += records }
+        do {
+            let now = try await FactGathering.gather(request, on: connection, become: become)
+            if Restore.differences(before: before, now: now).isEmpty {
+                return "nothing had changed on the host (checked after the failure)"
+            }
+            await phase(Restore.firstPhase(before: before, now: now))
+            let middle = try await FactGathering.gather(request, on: connection, become: become)
+            await phase(Restore.secondPhase(before: before, now: middle))
+            let after = try await FactGathering.gather(request, on: connection, become: become)
+            let left = Restore.differences(before: before, now: after)
+            var text = "restored: " + (done.isEmpty ? "nothing could be put back" : done.joined(separator: ", "))
+            if !failed.isEmpty { text += "; failed to restore: " + failed.joined(separator: ", ") }
+            if left.isEmpty {
+                let daemons = Restore.daemons(before: before, now: after)
+                text += "; the host is as it was before the run" + (daemons.isEmpty ? "" : " (" + daemons.joined(separator: "; ") + ")")
+            } else {
+                text += "; NOT restored, the host is left with: " + left.joined(separator: "; ")
+            }
+            return text
+        } catch {
+            return "not restored: the host could not be checked after the failure (\(error)); it may be left part-way through step \(failedStep)"
+        }
+    }
+
     /// Runs one step's commands in order; the step fails at its first failing command.
     private func run(
-        _ step: Step, index: Int, of total: Int, change: Change, become: Become?, on connection: any Connection, host: String
+        _ step: Step, index: Int, of total: Int, resource: String, become: Become?, on connection: any Connection, host: String
     ) async -> (record: StepRecord, failure: String?) {
         var description = step.description
         if let lockWaitSeconds, let r = description.range(of: #"DPkg::Lock::Timeout=[0-9]+"#, options: .regularExpression) {
@@ -154,7 +206,7 @@ public struct HostExecutor: Sendable {
             }
         }
         let record = StepRecord(
-            index: index, resource: change.resource, description: description, status: status, succeeded: failure == nil,
+            index: index, resource: resource, description: description, status: status, succeeded: failure == nil,
             stdoutTail: OutputTail.of(stdout), stderrTail: OutputTail.of(stderr), started: started, finished: Date())
         return (record, failure)
     }

@@ -14,7 +14,8 @@ public struct ApplyCommand: AsyncParsableCommand {
         abstract: "Apply a playbook or a saved plan across the fleet, batch by batch.",
         discussion: """
             Each host gets one connection: its facts are gathered, its plan computed (or a saved plan checked \
-            against the facts it was made from), the plan's steps run in order, and the play's sync gate \
+            against the facts it was made from), the plan's steps run in order (when one fails, the host is \
+            put back as it was before the run and the report says so), and the play's sync gate \
             waits for chrony. Batches follow the play's rollout (a canary first); once the failure budget is \
             spent no new batch starts. Every run is journaled: `flotilla runs` lists them and \
             `flotilla apply --resume [RUN] -i INV` continues one without redoing converged hosts.

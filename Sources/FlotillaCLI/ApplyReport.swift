@@ -127,7 +127,7 @@ struct ApplyRecap {
         case .running: label = "running  "
         }
         var line = "\(name ?? r.host)  \(label)  \(r.message)"
-        if r.outcome == .failed, let failing = r.steps.last(where: { !$0.succeeded }), !failing.stderrTail.isEmpty {
+        if r.outcome == .failed, let failing = r.steps.first(where: { !$0.succeeded }), !failing.stderrTail.isEmpty {
             let tail = failing.stderrTail.split(separator: "\n").suffix(3).map { "      | " + $0 }.joined(separator: "\n")
             line += "\n" + tail
         }

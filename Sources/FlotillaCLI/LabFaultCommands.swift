@@ -18,11 +18,14 @@ struct LabReboot: AsyncParsableCommand {
 struct LabFaultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fault",
-        abstract: "Inject a fault: HOST skew SECONDS | down | up | partition | heal | dpkg-lock SECONDS.",
+        abstract: "Inject a fault: HOST skew SECONDS | down | up | partition | heal | dpkg-lock SECONDS | mirror-down | fail-start UNIT.",
         discussion: """
             skew: the host's upstream 169.254.169.123 answers with a clock off by SECONDS (0 removes it).
-            down/up: stop or start the container. partition/heal: cut or restore its link (heal also removes a skew).
+            down/up: stop or start the container. partition/heal: cut or restore its link (heal also removes a skew,
+            undoes mirror-down and fail-start, and releases a dpkg lock).
             dpkg-lock: hold dpkg's locks on the host for SECONDS, as unattended-upgrades does.
+            mirror-down: apt cannot fetch packages (the host's cached .debs are moved aside; it has no route to a mirror).
+            fail-start: UNIT fails to start (a drop-in with ExecStartPre=/bin/false) from the host's next daemon-reload.
             """)
 
     @Argument(help: "Host name.") var host: String

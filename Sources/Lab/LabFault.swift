@@ -12,13 +12,20 @@ public enum LabFault: Sendable, Hashable {
     case heal
     /// Hold /var/lib/dpkg/lock-frontend and /var/lib/dpkg/lock for this many seconds, as unattended-upgrades does.
     case dpkgLock(seconds: Double)
+    /// The host's package mirror is down: the lab's hosts have no route to one and install from apt's cache of
+    /// .debs, so the cached .debs are moved aside (`heal` puts them back) and apt has to fetch, and cannot.
+    case mirrorDown
+    /// The unit fails to start: a drop-in with `ExecStartPre=/bin/false` (`heal` removes it). Takes effect at
+    /// the host's next daemon-reload (unmask, enable and daemon-reload all reload).
+    case failStart(unit: String)
 
     /// The largest skew, seconds (365 days): NTP timestamps and sleeps stay far from overflow.
     public static let maxSkew = 365.0 * 86400
     /// The longest dpkg lock hold, seconds (1 day).
     public static let maxLockHold = 86400.0
 
-    /// Parses the CLI words: `skew SECONDS`, `down`, `up`, `partition`, `heal`, `dpkg-lock SECONDS`.
+    /// Parses the CLI words: `skew SECONDS`, `down`, `up`, `partition`, `heal`, `dpkg-lock SECONDS`, `mirror-down`,
+    /// `fail-start UNIT`.
     public init(words: [String], host: String) throws {
         func number(_ what: String) throws -> Double {
             guard words.count == 2, let v = Double(words[1]), v.isFinite else {
@@ -41,10 +48,17 @@ public enum LabFault: Sendable, Hashable {
         case "up" where words.count == 1: self = .up
         case "partition" where words.count == 1: self = .partition
         case "heal" where words.count == 1: self = .heal
+        case "mirror-down" where words.count == 1: self = .mirrorDown
+        case "fail-start":
+            guard words.count == 2, let unit = words.last, unit.hasSuffix(".service"),
+                  unit.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@".contains($0) }) else {
+                throw LabError.badFault(host: host, reason: "`fail-start` needs one unit name, such as chrony.service")
+            }
+            self = .failStart(unit: unit)
         default:
             throw LabError.badFault(
                 host: host,
-                reason: "unknown fault `\(words.joined(separator: " "))` (skew SECONDS, down, up, partition, heal, dpkg-lock SECONDS)")
+                reason: "unknown fault `\(words.joined(separator: " "))` (skew SECONDS, down, up, partition, heal, dpkg-lock SECONDS, mirror-down, fail-start UNIT)")
         }
     }
 }

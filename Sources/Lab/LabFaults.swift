@@ -32,10 +32,30 @@ extension Lab {
                 try await LabNetwork.setPort(host.bridgePort, up: true)
                 if host.skew != nil { try await setSkew(host, seconds: 0, store: store) }
                 try await store.change { $0.update(host.name) { $0.partitioned = false } }
-                return "\(host.name): link restored, no skew"
+                var healed = "link restored, no skew"
+                if host.mirrorDown == true {
+                    try await setMirror(host, down: false, store: store)
+                    healed += ", apt's cache back"
+                }
+                for unit in host.failingStarts ?? [] {
+                    try await setFailStart(host, unit: unit, failing: false, store: store)
+                    healed += ", \(unit) starts again"
+                }
+                if let lock = host.dpkgLock, lock.isAlive {
+                    _ = await terminate([lock])
+                    try await store.change { $0.update(host.name) { $0.dpkgLock = nil; $0.dpkgLockUntil = nil } }
+                    healed += ", dpkg lock released"
+                }
+                return "\(host.name): " + healed
             case .dpkgLock(let seconds):
                 try await holdDpkgLock(host, seconds: seconds, store: store)
                 return "\(host.name): dpkg lock held for \(seconds) s"
+            case .mirrorDown:
+                try await setMirror(host, down: true, store: store)
+                return "\(host.name): package mirror down (apt's cached .debs moved to \(Self.mirrorStash); heal puts them back)"
+            case .failStart(let unit):
+                try await setFailStart(host, unit: unit, failing: true, store: store)
+                return "\(host.name): \(unit) fails to start after the host's next daemon-reload (ExecStartPre=/bin/false in \(Self.failStartDropIn(unit)))"
             }
         }
     }
@@ -102,6 +122,43 @@ extension Lab {
                     host: host.name, reason: "the NTP responder did not answer (log: \(paths.log("responder-\(host.name)")))")
             }
             try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Where `mirror-down` keeps the host's cached .debs (outside apt's directories, so `apt-get clean` leaves them).
+    static let mirrorStash = "/var/lib/flotilla-lab-fault/archives"
+
+    static func failStartDropIn(_ unit: String) -> String { "/etc/systemd/system/\(unit).d/zz-flotilla-lab-fault.conf" }
+
+    /// The lab's hosts have no route to a mirror: what they install comes from apt's cache. Moving the cached
+    /// .debs aside leaves apt with nothing but a mirror it cannot reach ("Unable to fetch some archives").
+    private func setMirror(_ host: HostRecord, down: Bool, store: RecordStore) async throws {
+        let archives = host.root + "/var/cache/apt/archives"
+        let stash = host.root + Self.mirrorStash
+        let script = down
+            ? "set -e; mkdir -p \"$2\"; for f in \"$1\"/*.deb; do [ -e \"$f\" ] && mv -f \"$f\" \"$2\"/; done; true"
+            : "set -e; for f in \"$2\"/*.deb; do [ -e \"$f\" ] && mv -f \"$f\" \"$1\"/; done; true"
+        try await LocalCommand.run(["sh", "-c", script, "flotilla-lab-mirror", archives, stash])
+        try await store.change { $0.update(host.name) { $0.mirrorDown = down ? true : nil } }
+    }
+
+    private func setFailStart(_ host: HostRecord, unit: String, failing: Bool, store: RecordStore) async throws {
+        let path = host.root + Self.failStartDropIn(unit)
+        if failing {
+            // Through LocalCommand (a process on the blocking pool), not file calls on the cooperative pool.
+            let content = "# flotilla lab fault fail-start: \(unit) cannot start until `flotilla lab fault \(host.name) heal`.\n[Service]\nExecStartPre=/bin/false\n"
+            try await LocalCommand.run([
+                "sh", "-c", "mkdir -p -- \"$(dirname -- \"$1\")\" && printf '%s' \"$2\" > \"$1\"", "flotilla-lab-fail-start", path, content,
+            ])
+        } else {
+            try await LocalCommand.run(["rm", "-f", "--", path])
+        }
+        try await store.change {
+            $0.update(host.name) { h in
+                var units = (h.failingStarts ?? []).filter { $0 != unit }
+                if failing { units.append(unit) }
+                h.failingStarts = units.isEmpty ? nil : units
+            }
         }
     }
 

@@ -86,6 +86,10 @@ public struct HostRecord: Sendable, Codable, Hashable {
     /// The dpkg lock holder and when it releases the lock (Unix time).
     public var dpkgLock: LabProcess?
     public var dpkgLockUntil: Double?
+    /// Set by `lab fault HOST mirror-down` (optional: records written before it had this field decode).
+    public var mirrorDown: Bool?
+    /// Units made to fail by `lab fault HOST fail-start UNIT`.
+    public var failingStarts: [String]?
 
     /// The faults in effect, as words for `lab status`.
     public var faults: [String] {
@@ -97,6 +101,8 @@ public struct HostRecord: Sendable, Codable, Hashable {
             let left = max(0, Int((until - Date().timeIntervalSince1970).rounded(.up)))
             out.append("dpkg-lock \(left)s left")
         }
+        if mirrorDown == true { out.append("mirror-down") }
+        for unit in failingStarts ?? [] { out.append("fail-start \(unit)") }
         return out
     }
 }

@@ -68,18 +68,38 @@ struct Distro: Sendable {
     func remove(_ names: [String]) -> Step { packageStep("remove", names) }
     func purge(_ names: [String]) -> Step { packageStep(packageManager == .apt ? "purge" : "remove", names) }
 
-    private func packageStep(_ verb: String, _ names: [String]) -> Step {
+    /// Downloads the packages (and what they need) into the package tool's cache without installing
+    /// anything: `apt-get install --download-only`, `dnf/yum install --downloadonly`. A mirror that is down
+    /// or a package that cannot be resolved fails here, before anything on the host changed.
+    func fetch(_ names: [String]) -> Step {
+        packageStep("install", names, flags: [packageManager == .apt ? "--download-only" : "--downloadonly"])
+    }
+
+    /// apt only: one transaction that installs `names` and removes `removing` (apt's `NAME-` suffix), keeping
+    /// the removed packages' configuration files. dpkg removes a conflicting package just before it unpacks its
+    /// replacement, so the host is without one of them only inside that one dpkg run.
+    func install(_ names: [String], removing: [String]) -> Step {
+        packageStep("install", names + removing.map { $0 + "-" })
+    }
+
+    /// apt only: one transaction that installs `install` again and removes `remove` (purging them when `purge`),
+    /// from apt's cache when the .debs are there.
+    func restore(install: [String], remove: [String], purge: Bool) -> Step {
+        packageStep("install", install + remove.map { $0 + "-" }, flags: purge && !remove.isEmpty ? ["--purge"] : [])
+    }
+
+    private func packageStep(_ verb: String, _ names: [String], flags: [String] = []) -> Step {
         switch packageManager {
         case .apt:
             return .exec(argv: [
                 "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=a", "UCF_FORCE_CONFFOLD=1", "apt-get", "-y", "-q",
                 "-o", "DPkg::Lock::Timeout=120", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
-                verb, "--",
-            ] + names, timeoutSeconds: 600)
+                verb,
+            ] + flags + ["--"] + names, timeoutSeconds: 600)
         case .yum:
-            return .exec(argv: ["yum", "-y", "-q", verb, "--"] + names, timeoutSeconds: 600)
+            return .exec(argv: ["yum", "-y", "-q", verb] + flags + ["--"] + names, timeoutSeconds: 600)
         case .dnf, .unknown:
-            return .exec(argv: ["dnf", "-y", "-q", verb, "--"] + names, timeoutSeconds: 600)
+            return .exec(argv: ["dnf", "-y", "-q", verb] + flags + ["--"] + names, timeoutSeconds: 600)
         }
     }
 

@@ -37,8 +37,13 @@ struct PlanBuilder {
     // MARK: packages
 
     /// Brings a package to a state. `extraBefore` are steps that must run before the package tool (unmasking).
+    /// `fetchFirst` downloads the package before anything else runs; `removing` (apt only) are packages the same
+    /// install transaction removes.
     @discardableResult
-    mutating func ensurePackage(_ name: String, _ state: PackageSpec.State, reason: String? = nil, extraBefore: [Step] = []) -> Bool {
+    mutating func ensurePackage(
+        _ name: String, _ state: PackageSpec.State, reason: String? = nil, extraBefore: [Step] = [], fetchFirst: Bool = false,
+        removing: [String] = []
+    ) -> Bool {
         let p = package(name)
         let id = "package[\(name)]"
         switch state {
@@ -50,7 +55,8 @@ struct PlanBuilder {
             changes.append(Change(
                 action: p.status == .notInstalled || p.status == .unknown ? .create : .update, resource: id,
                 before: Describe.package(p), after: "installed", reason: why,
-                steps: extraBefore + [distro.install([name])]))
+                steps: (fetchFirst ? [distro.fetch([name])] : []) + extraBefore
+                    + [removing.isEmpty ? distro.install([name]) : distro.install([name], removing: removing)]))
             packages[name] = PackageFact(name: name, status: .installed)
             installed.append(name)
             for u in unitsOfPackage.prefix(1) {

@@ -20,6 +20,7 @@ public enum Step: Sendable, Codable, Hashable, CustomStringConvertible {
     public enum SystemctlVerb: String, Sendable, Codable, Hashable {
         case start, stop, restart, reload, enable, disable, mask, unmask
         case daemonReload = "daemon-reload"
+        case resetFailed = "reset-failed"
     }
 
     /// The suffix of backups.

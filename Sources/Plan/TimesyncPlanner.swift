@@ -3,13 +3,24 @@ import Facts
 
 /// Expands the typed `timesync` resource into package, unit and file changes for one host.
 ///
-/// Order, and why: competing daemons are purged first (their packages stop their units and take them
-/// along); systemd-timesyncd is masked whether or not it is installed (a mask needs no unit file, so a
-/// host without timesyncd never fails with "unit not found"); the guard keeps the purged daemons out;
-/// chrony is installed (unmasked first if a mask would stop its maintainer scripts); its configuration,
-/// options and drop-in are written; its unit is unmasked, enabled and started; and a restart runs once at
-/// the end if the configuration changed while chronyd was running.
+/// Order, and why (make before break: the host is never without a time daemon longer than one dpkg run,
+/// and nothing is removed before the steps that can fail for reasons outside the host's configuration):
+/// 1. chrony's packages are fetched into the package cache (`apt-get install --download-only`), so a mirror
+///    that is down or a package that cannot be had stops the host while nothing was changed;
+/// 2. chrony is installed (unmasked first if a mask would stop its maintainer scripts); with apt in the same
+///    transaction that removes the daemons it conflicts with over time-daemon (`apt-get install chrony ntp-
+///    ntpsec-`), keeping their configuration files so that a failure can put them back. That call takes the
+///    package lock before it changes anything, so a held lock also fails the host with nothing changed;
+/// 3. its configuration, options and drop-in are written; its unit is unmasked, enabled and started;
+/// 4. only then, with chrony running: systemd-timesyncd is masked whether or not it is installed (a mask
+///    needs no unit file, so a host without timesyncd never fails with "unit not found"), the competing
+///    daemons' leftovers are purged, and the guard keeps them out;
+/// and a restart runs once at the end if the configuration changed while chronyd was running.
 extension PlanBuilder {
+    /// The daemons that compete with chrony for the clock and, on Debian and Ubuntu, conflict with it over
+    /// the virtual package time-daemon.
+    static let timeDaemons = ["ntp", "ntpsec", "openntpd", "systemd-timesyncd"]
+
     mutating func timesync(_ spec: TimesyncSpec, vars: [String: String]) throws(PlanError) {
         guard facts.systemdRunning else {
             throw .unsupportedHost(host: host, reason: "systemd is not running on this host; Flotilla manages time daemons through systemd")
@@ -18,47 +29,28 @@ extension PlanBuilder {
         position = at
         let chronyUnit = distro.chronyUnit
 
-        // 1. Competing daemons, purged in one call of the package tool (each call costs about a second).
-        let purge = spec.remove.filter { package($0).leavesTraces }
-        for (i, name) in purge.enumerated() {
-            let together = purge.count > 1
-                ? (i == 0 ? " (one \(distro.packageManager.rawValue) call purges \(Describe.list(purge)))" : " (purged by the same call as package[\(purge[0])])")
-                : ""
-            ensurePackage(name, .purged, reason: (package(name).status == .configFiles
-                ? "competing time daemon removed earlier; its configuration files are still there, purging removes them"
-                : "competing time daemon; purged with its configuration, which also stops and removes its unit") + together)
-            if i == 0 && purge.count > 1 {
-                changes[changes.count - 1].steps = [distro.purge(purge)]
-            } else if i > 0 {
-                changes[changes.count - 1].steps = []
-            }
-        }
-
-        // 2. systemd-timesyncd: disabled and masked, installed or not.
-        let timesyncd = unit("systemd-timesyncd.service")
-        try ensureUnit("systemd-timesyncd.service", UnitGoal(masked: true), reason: timesyncd.exists
-            ? "competes with chrony for the clock; disabled and masked so that nothing starts it again"
-            : "not installed; masked anyway (a mask needs no unit file) so that a later install cannot start it", at: at)
-
-        // 3. The guard against returning daemons.
-        if spec.guardAgainstReturn { try planGuard(spec) }
-
-        // 4. chrony itself.
+        // 1-2. chrony: fetched, then installed; with apt in the transaction that removes what conflicts with it.
         let chronyMasked = unit(chronyUnit).isMasked
         let needsInstall = !package("chrony").isInstalled
-        // On Debian, chrony, ntpsec, openntpd and systemd-timesyncd all provide and conflict with
-        // time-daemon: apt removes whichever is still installed when chrony goes in.
-        let conflicting = distro.family == .debian && needsInstall
-            ? ["ntp", "ntpsec", "openntpd", "systemd-timesyncd"].filter { package($0).isInstalled } : []
-        ensurePackage("chrony", .present, reason: needsInstall
-            ? (distro.installEnablesAndStarts
+        let swapped = needsInstall && distro.packageManager == .apt
+            ? (spec.remove + Self.timeDaemons.filter { !spec.remove.contains($0) }).filter { package($0).isInstalled || package($0).status == .broken }
+            : []
+        if needsInstall {
+            var why = distro.installEnablesAndStarts
                 ? "the time daemon timesync manages; Debian's package enables and starts \(chronyUnit) when it is installed"
-                : "the time daemon timesync manages; the package does not start \(chronyUnit), that is planned below")
-                + (chronyMasked ? "; \(chronyUnit) is masked, so it is unmasked first" : "")
-                + (conflicting.isEmpty ? "" : "; apt removes \(Describe.list(conflicting)) (config files kept), which conflict\(conflicting.count == 1 ? "s" : "") with it over time-daemon")
-            : nil,
-            extraBefore: needsInstall && chronyMasked ? [.systemctl(verb: .unmask, unit: chronyUnit)] : [])
-        for name in conflicting {
+                : "the time daemon timesync manages; the package does not start \(chronyUnit), that is planned below"
+            why += "; make before break: its packages are fetched first, so that a mirror that is down or a package that cannot be had stops the host before anything was changed"
+            if !swapped.isEmpty {
+                let one = swapped.count == 1
+                why += ", then one apt transaction installs it and removes \(Describe.list(swapped)) (config files kept, so that a failure can put \(one ? "it" : "them") back), which conflict\(one ? "s" : "") with it over time-daemon: the host is without a time daemon only inside that one dpkg run, and that call takes the package lock before it changes anything"
+            } else if spec.remove.contains(where: { package($0).isInstalled }) {
+                why += ", and the competing daemons are removed only once chrony runs"
+            }
+            if chronyMasked { why += "; \(chronyUnit) is masked, so it is unmasked before the install" }
+            ensurePackage("chrony", .present, reason: why,
+                          extraBefore: chronyMasked ? [.systemctl(verb: .unmask, unit: chronyUnit)] : [], fetchFirst: true, removing: swapped)
+        }
+        for name in swapped {
             packages[name] = PackageFact(name: name, status: .configFiles, dpkgStatus: "rc")
             for u in distro.units(ofPackage: name) where unit(u).exists && !unit(u).isMasked { units[u] = .notFound(u) }
         }
@@ -67,7 +59,7 @@ extension PlanBuilder {
             units[chronyUnit] = u
         }
 
-        // 5. Configuration.
+        // 3. Configuration.
         let config = try chronyConfig(spec, vars: vars)
         let confPath = distro.chronyConf
         if try ensureFile(confPath, content: config, reason: needsInstall
@@ -76,7 +68,7 @@ extension PlanBuilder {
             notify(chronyUnit, .restart, by: "file[\(confPath)]")
         }
 
-        // 6. Containers without CAP_SYS_TIME: -x and a drop-in that clears ConditionCapability.
+        // 3b. Containers without CAP_SYS_TIME: -x and a drop-in that clears ConditionCapability.
         let noCap = !facts.hasCapSysTime
         let where_ = facts.virtualization.isContainer ? "this host is a container (\(facts.virtualization.kind)) without CAP_SYS_TIME" : "this host has no CAP_SYS_TIME"
         try planOptions(needX: noCap, why: where_)
@@ -97,7 +89,7 @@ extension PlanBuilder {
             }
         }
 
-        // 7. The unit: unmasked, enabled, running.
+        // 3c. The unit: unmasked, enabled, running.
         let u = unit(chronyUnit)
         var why: [String] = []
         if u.isMasked { why.append("it is masked (a masked unit cannot start)") }
@@ -109,6 +101,37 @@ extension PlanBuilder {
         }
         try ensureUnit(chronyUnit, UnitGoal(masked: false, enabled: true, state: .running),
                        reason: Describe.list(why), at: at)
+
+        // 4. Only now that chrony runs: systemd-timesyncd masked, installed or not.
+        let timesyncd = unit("systemd-timesyncd.service")
+        try ensureUnit("systemd-timesyncd.service", UnitGoal(masked: true), reason: swapped.contains("systemd-timesyncd")
+            ? "apt removed it in chrony's transaction above (config files kept); masked as well (a mask needs no unit file) once chrony runs, so that a later install cannot start it"
+            : timesyncd.exists
+            ? "competes with chrony for the clock; disabled and masked once chrony runs, so that nothing starts it again"
+            : "not installed; masked anyway (a mask needs no unit file) so that a later install cannot start it", at: at)
+
+        // 4b. What is left of the competing daemons, purged in one call of the package tool (each call costs about a second).
+        let purge = spec.remove.filter { package($0).leavesTraces }
+        for (i, name) in purge.enumerated() {
+            let together = purge.count > 1
+                ? (i == 0 ? " (one \(distro.packageManager.rawValue) call purges \(Describe.list(purge)))" : " (purged by the same call as package[\(purge[0])])")
+                : ""
+            let why = swapped.contains(name)
+                ? "competing time daemon; apt removed it in chrony's transaction (package[chrony]) and kept its configuration files so that a failure could put it back; purged now that chrony runs"
+                : package(name).status == .configFiles
+                ? "competing time daemon removed earlier; its configuration files are still there, purging removes them"
+                : "competing time daemon; purged with its configuration only now that chrony runs, which also stops and removes its unit"
+            ensurePackage(name, .purged, reason: why + together)
+            changes[changes.count - 1].before = Describe.package(facts.packages[name] ?? .absent(name))
+            if i == 0 && purge.count > 1 {
+                changes[changes.count - 1].steps = [distro.purge(purge)]
+            } else if i > 0 {
+                changes[changes.count - 1].steps = []
+            }
+        }
+
+        // 4c. The guard against returning daemons.
+        if spec.guardAgainstReturn { try planGuard(spec) }
     }
 
     /// chrony.conf for this host, with variables resolved and the resolved values checked.
@@ -182,14 +205,19 @@ extension PlanBuilder {
     }
 
     /// Keeps the removed daemons from coming back: an apt pin with priority -1, or dnf/yum's exclude list.
+    /// With apt the pin covers systemd-timesyncd too: it conflicts with chrony over time-daemon, so installing it
+    /// (an image build, another tool's role) would remove chrony and leave the host with a masked timesyncd.
     mutating func planGuard(_ spec: TimesyncSpec) throws(PlanError) {
-        let names = spec.remove
+        var names = spec.remove
         guard !names.isEmpty else { return }
         let path = distro.guardFile
         if distro.packageManager == .apt {
+            let timesyncd = "systemd-timesyncd"
+            if !names.contains(timesyncd) { names.append(timesyncd) }
             var content = "# Managed by Flotilla (timesync guard): chrony keeps the time; these daemons must not come back.\n"
             content += names.map { "Package: \($0)\nPin: version *\nPin-Priority: -1\n" }.joined(separator: "\n")
-            try ensureFile(path, content: content, reason: "guard: apt will not install \(Describe.list(names)) again (pin priority -1), whatever pulls them in")
+            try ensureFile(path, content: content, reason: "guard: apt will not install \(Describe.list(names)) again (pin priority -1), whatever pulls them in; "
+                + "installing \(timesyncd) would remove chrony, which conflicts with it over time-daemon")
             return
         }
         // dnf and yum: add the names to `excludepkgs=` (dnf) or `exclude=` (yum) in [main], keeping what is there.

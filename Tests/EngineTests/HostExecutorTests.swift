@@ -60,6 +60,40 @@ import Testing
         #expect(report.steps.dropLast().allSatisfy { $0.succeeded })
     }
 
+    /// A failed step puts back what the steps before it changed, journals the undo as steps of the host
+    /// (after the failed one, resource `restore: ...`) and says so; the host is checked again afterwards.
+    @Test func failedStepPutsBackWhatEarlierStepsChangedAndRecordsTheUndo() async throws {
+        let playbook = try Playbook.parse(yaml: """
+            - name: two files
+              hosts: all
+              tasks:
+                - file: {path: /etc/app.conf, content: "x=1\\n", mode: "0644", owner: root, group: root}
+                - file: {path: /etc/app2.conf, content: "y=1\\n", mode: "0644", owner: root, group: root}
+            """, file: "two.yml")
+        var script = FakeHost.Script()
+        script.failures = [("app2.conf", CommandResult(status: .exited(1), stdout: [], stderr: Array("No space left on device\n".utf8)))]
+        let host = FakeHost("node07", files: ["/etc/app.conf": "x=0\n", "/etc/app2.conf": "y=0\n"], script: script)
+        let recorded = StepLog()
+        let executor = HostExecutor(play: playbook.plays[0], playIndex: 0, batch: 1, syncWaiter: nil) { await recorded.add($0) }
+        let report = await executor.execute(ApplyHost(target: host.target), over: host)
+
+        #expect(report.outcome == .failed)
+        #expect(host.files["/etc/app.conf"] == "x=0\n", "not put back")
+        // Each file task is two steps (mkdir -p of its directory, the write); the fourth fails.
+        #expect(report.message.hasPrefix("step 4 of 4 (write /etc/app2.conf"), "\(report.message)")
+        #expect(report.message.contains("; restored: /etc/app.conf written back; the host is as it was before the run"), "\(report.message)")
+        let undo = try #require(report.steps.last)
+        #expect(undo.index == 5 && undo.succeeded && undo.resource == "restore: file[/etc/app.conf]", "\(undo)")
+        #expect(await recorded.steps.map(\.index) == [1, 2, 3, 4, 5])
+        // A failure before anything changed needs no undo, and says that it checked.
+        var first = FakeHost.Script()
+        first.failures = [("app.conf", CommandResult(status: .exited(1), stdout: [], stderr: []))]
+        let untouched = FakeHost("node08", files: ["/etc/app.conf": "x=0\n", "/etc/app2.conf": "y=0\n"], script: first)
+        let same = await HostExecutor(play: playbook.plays[0], playIndex: 0, batch: 1, syncWaiter: nil).execute(ApplyHost(target: untouched.target), over: untouched)
+        #expect(same.message.hasSuffix("; nothing had changed on the host (checked after the failure)"), "\(same.message)")
+        #expect(same.steps.count == 2)
+    }
+
     @Test func dpkgLockIsReportedWithTheHostAndTheLock() async throws {
         let stderr = "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)\n"
             + "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n"
@@ -153,4 +187,10 @@ import Testing
         let other = RemoteCommand(.argv(["systemctl", "restart", "chrony"]))
         #expect(HostExecutor.withLockWait(other, seconds: 5) == other)
     }
+}
+
+/// The steps an executor reported, in order.
+actor StepLog {
+    private(set) var steps: [StepRecord] = []
+    func add(_ step: StepRecord) { steps.append(step) }
 }

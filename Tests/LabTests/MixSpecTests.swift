@@ -40,6 +40,10 @@ import Lab
         #expect(try LabFault(words: ["skew", "2.5"], host: "node01") == .skew(2.5))
         #expect(try LabFault(words: ["dpkg-lock", "30"], host: "node01") == .dpkgLock(seconds: 30))
         #expect(try LabFault(words: ["partition"], host: "node01") == .partition)
+        #expect(try LabFault(words: ["mirror-down"], host: "node01") == .mirrorDown)
+        #expect(try LabFault(words: ["fail-start", "chrony.service"], host: "node01") == .failStart(unit: "chrony.service"))
+        #expect(throws: LabError.self) { try LabFault(words: ["fail-start"], host: "node02") }
+        #expect(throws: LabError.self) { try LabFault(words: ["fail-start", "../../etc/passwd"], host: "node02") }
         #expect(throws: LabError.badFault(host: "node02", reason: "`skew` needs one number of seconds")) {
             try LabFault(words: ["skew"], host: "node02")
         }

@@ -15,24 +15,115 @@ import Testing
         try Planner.plan(play, host: fixture, vars: [:], facts: try Repo.facts(fixture))
     }
 
-    @Test func ntpInstalledInAContainerGetsTheWholeMigration() throws {
+    static let apt = [
+        "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=a", "UCF_FORCE_CONFFOLD=1", "apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=120",
+        "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
+    ]
+
+    @Test func ntpInstalledInAContainerGetsTheWholeMigrationMakeBeforeBreak() throws {
         let p = try plan("debian12-ntp")
         #expect(p.resources == [
-            "- package[ntp]", "- package[ntpsec]", "+ unit[systemd-timesyncd.service]",
-            "+ file[/etc/apt/preferences.d/flotilla-timesync]", "+ package[chrony]", "+ file[/etc/chrony/chrony.conf]",
-            "+ file[/etc/default/chrony]", "+ file[/etc/systemd/system/chrony.service.d/flotilla-no-cap-sys-time.conf]",
-            "~ unit[chrony.service]",
+            "+ package[chrony]", "+ file[/etc/chrony/chrony.conf]", "+ file[/etc/default/chrony]",
+            "+ file[/etc/systemd/system/chrony.service.d/flotilla-no-cap-sys-time.conf]", "~ unit[chrony.service]",
+            "+ unit[systemd-timesyncd.service]", "- package[ntp]", "- package[ntpsec]", "+ file[/etc/apt/preferences.d/flotilla-timesync]",
         ])
-        // One apt-get call purges both (a second call would cost about a second per host).
-        #expect(p.change("package[ntp]")?.steps == [.exec(argv: [
-            "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=a", "UCF_FORCE_CONFFOLD=1", "apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=120",
-            "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", "purge", "--", "ntp", "ntpsec",
-        ], timeoutSeconds: 600)])
+        // Fetched first (a mirror that is down fails the host before anything changed), then one apt transaction
+        // installs chrony and removes ntp and ntpsec (config files kept, so that a failure can put them back).
+        let chrony = try #require(p.change("package[chrony]"))
+        #expect(chrony.steps == [
+            .exec(argv: Self.apt + ["install", "--download-only", "--", "chrony"], timeoutSeconds: 600),
+            .exec(argv: Self.apt + ["install", "--", "chrony", "ntp-", "ntpsec-"], timeoutSeconds: 600),
+        ])
+        #expect(chrony.reason.contains("fetched first"))
+        #expect(chrony.reason.contains("one apt transaction installs it and removes ntp and ntpsec (config files kept"))
+        // Their leftovers are purged in one call once chrony runs (a second call would cost about a second per host).
+        #expect(p.change("package[ntp]")?.steps == [.exec(argv: Self.apt + ["purge", "--", "ntp", "ntpsec"], timeoutSeconds: 600)])
+        #expect(p.change("package[ntp]")?.before.hasPrefix("installed 1:4.2.8p15") == true)
+        #expect(p.change("package[ntp]")?.reason.contains("purged now that chrony runs") == true)
         #expect(p.change("package[ntpsec]")?.steps == [])
         #expect(p.change("package[ntpsec]")?.reason.hasSuffix("(purged by the same call as package[ntp])") == true)
         // ntp's unit went with its package: nothing stops or disables it separately.
         #expect(!p.steps.contains(.systemctl(verb: .stop, unit: "ntp.service")))
         #expect(p.summary.contains("without CAP_SYS_TIME"))
+    }
+
+    /// Whether a step takes something away from the host: removes or purges a package, or stops, disables or
+    /// masks a unit other than chrony's own.
+    static func breaks(_ step: Step, chronyUnit: String) -> Bool {
+        switch step {
+        case .exec(let argv, _):
+            guard let verb = argv.first(where: { ["install", "remove", "purge", "erase"].contains($0) }) else { return false }
+            return verb != "install" || argv.contains { $0.hasSuffix("-") && !$0.hasPrefix("-") }
+        case .systemctl(let verb, let unit):
+            return [.stop, .disable, .mask].contains(verb) && unit != chronyUnit
+        default:
+            return false
+        }
+    }
+
+    /// For every fixture: nothing that can fail for reasons outside the host (fetching chrony) runs after anything
+    /// was taken away; nothing is taken away before chrony is installed, except by the transaction that installs
+    /// it; and nothing but that transaction and its fetch runs before chrony is running when it must be installed.
+    @Test(arguments: [
+        ("debian12-ntp", "chrony.service"), ("debian12-timesyncd", "chrony.service"), ("debian12-chrony-masked", "chrony.service"),
+        ("debian12-chrony-dead", "chrony.service"), ("rhel9-bare", "chronyd.service"), ("ubuntu2404-chrony", "chrony.service"),
+        ("amzn2023-chrony", "chronyd.service"), ("debian13-ntpsec", "chrony.service"), ("ubuntu2204-timesyncd", "chrony.service"),
+        ("lab-debian12-timesyncd", "chrony.service"), ("lab-debian12-chrony-masked", "chrony.service"), ("lab-debian12-chrony-dead", "chrony.service"),
+    ])
+    func nothingIsTakenAwayBeforeChronyRuns(fixture: String, unit: String) throws {
+        let p = try Planner.plan(play, host: fixture, vars: labVars, facts: try Repo.facts(fixture))
+        let steps = p.steps
+        let firstBreak = steps.firstIndex { Self.breaks($0, chronyUnit: unit) }
+        // Where chrony starts: its unit's start, or (Debian's package starts it) the install; nil when it runs already.
+        let chronyStart = steps.lastIndex { $0 == .systemctl(verb: .start, unit: unit) }
+        if let install = p.change("package[chrony]") {
+            // The fetch is the host's first step; the install transaction the only step that may take something away early.
+            guard case .exec(let fetch, _) = try #require(steps.first) else { Issue.record("\(fixture): first step \(steps[0])"); return }
+            #expect(fetch.contains("--download-only") || fetch.contains("--downloadonly"), "\(fixture): \(fetch)")
+            let transaction = try #require(install.steps.last)
+            let transactionIndex = try #require(steps.firstIndex(of: transaction))
+            if let firstBreak { #expect(firstBreak >= transactionIndex, "\(fixture): \(steps[firstBreak]) before chrony's install") }
+            let otherBreaks = steps.indices.filter { $0 != transactionIndex && Self.breaks(steps[$0], chronyUnit: unit) }
+            if let chronyRunning = chronyStart ?? transactionIndex as Int?, let b = otherBreaks.first {
+                #expect(b > chronyRunning, "\(fixture): \(steps[b]) before chrony runs")
+            }
+        } else if let firstBreak, let chronyRunning = chronyStart {
+            #expect(firstBreak > chronyRunning, "\(fixture): \(steps[firstBreak]) before chrony runs")
+        }
+    }
+
+    /// Issue 16, part 2: `apt-get install systemd-timesyncd` on a converged host would remove chrony (they
+    /// conflict over time-daemon); the guard pins it out with the purged daemons.
+    @Test func aptGuardPinsSystemdTimesyncdWithThePurgedDaemons() throws {
+        let p = try plan("debian12-ntp")
+        let guardChange = try #require(p.change("file[/etc/apt/preferences.d/flotilla-timesync]"))
+        #expect(p.written("/etc/apt/preferences.d/flotilla-timesync") == """
+            # Managed by Flotilla (timesync guard): chrony keeps the time; these daemons must not come back.
+            Package: ntp
+            Pin: version *
+            Pin-Priority: -1
+
+            Package: ntpsec
+            Pin: version *
+            Pin-Priority: -1
+
+            Package: openntpd
+            Pin: version *
+            Pin-Priority: -1
+
+            Package: systemd-timesyncd
+            Pin: version *
+            Pin-Priority: -1
+
+            """)
+        #expect(guardChange.reason.hasPrefix("guard: apt will not install ntp, ntpsec, openntpd and systemd-timesyncd again (pin priority -1)"))
+        #expect(guardChange.reason.contains("installing systemd-timesyncd would remove chrony"))
+        // A remove list that names it already pins it once; dnf's exclude list is the remove list, as before.
+        var custom = play
+        custom.timesync?.remove = ["ntpsec", "systemd-timesyncd"]
+        let once = try Planner.plan(custom, host: "h", vars: [:], facts: try Repo.facts("debian12-ntp"))
+        #expect(once.written("/etc/apt/preferences.d/flotilla-timesync")?.components(separatedBy: "Package: systemd-timesyncd").count == 2)
+        #expect(try plan("rhel9-bare").written("/etc/dnf/dnf.conf")?.contains("excludepkgs=ntp ntpsec openntpd\n") == true)
     }
 
     @Test func timesyncdIsMaskedEvenWhenItIsNotInstalled() throws {
@@ -44,17 +135,24 @@ import Testing
         #expect(mask.reason.contains("not installed; masked anyway"))
     }
 
-    @Test func installedTimesyncdIsDisabledThenMasked() throws {
+    @Test func installedTimesyncdIsRemovedByChronysTransactionThenMasked() throws {
         let p = try plan("debian12-timesyncd")
+        #expect(p.change("package[chrony]")?.steps.last == .exec(argv: Self.apt + ["install", "--", "chrony", "systemd-timesyncd-"], timeoutSeconds: 600))
         let mask = try #require(p.change("unit[systemd-timesyncd.service]"))
-        #expect(mask.action == .update)
-        #expect(mask.steps == [.systemctl(verb: .disable, unit: "systemd-timesyncd.service"), .systemctl(verb: .mask, unit: "systemd-timesyncd.service")])
-        #expect(mask.before == "enabled, inactive (dead, start condition failed)")
-        let running = try plan("ubuntu2204-timesyncd").change("unit[systemd-timesyncd.service]")
-        #expect(running?.steps == [
+        // apt removed it (its prerm stops it) in the transaction that installed chrony: only the mask is left, after chrony runs.
+        #expect(mask.steps == [.systemctl(verb: .mask, unit: "systemd-timesyncd.service")])
+        #expect(mask.reason.hasPrefix("apt removed it in chrony's transaction above (config files kept)"))
+        #expect(p.resources.firstIndex(of: "~ unit[chrony.service]")! < p.resources.firstIndex(of: "+ unit[systemd-timesyncd.service]")!)
+        // Where chrony is installed already (no transaction), a running timesyncd is stopped, disabled and masked once chrony runs.
+        var facts = try Repo.facts("debian12-chrony-dead")
+        facts.units["systemd-timesyncd.service"] = UnitFact(
+            name: "systemd-timesyncd.service", loadState: .loaded, fileState: .enabled, activeState: .active, subState: "running")
+        let running = try Planner.plan(play, host: "h", vars: [:], facts: facts)
+        #expect(running.change("unit[systemd-timesyncd.service]")?.steps == [
             .systemctl(verb: .stop, unit: "systemd-timesyncd.service"), .systemctl(verb: .disable, unit: "systemd-timesyncd.service"),
             .systemctl(verb: .mask, unit: "systemd-timesyncd.service"),
         ])
+        #expect(running.change("unit[systemd-timesyncd.service]")?.reason.contains("once chrony runs") == true)
     }
 
     @Test func serverLineComesBeforeAnyOtherSourceLine() throws {
@@ -69,13 +167,16 @@ import Testing
     @Test func enablingChronyIsPlannedAfterItsInstallNotAsAnError() throws {
         let p = try plan("rhel9-bare")
         #expect(p.resources == [
-            "+ unit[systemd-timesyncd.service]", "~ file[/etc/dnf/dnf.conf]", "+ package[chrony]", "+ file[/etc/chrony.conf]", "~ unit[chronyd.service]",
+            "+ package[chrony]", "+ file[/etc/chrony.conf]", "~ unit[chronyd.service]", "+ unit[systemd-timesyncd.service]", "~ file[/etc/dnf/dnf.conf]",
         ])
         let unit = try #require(p.change("unit[chronyd.service]"))
         #expect(unit.reason.hasPrefix("after chrony is installed: "))
         #expect(unit.before == "not installed before this plan")
         #expect(unit.steps == [.systemctl(verb: .enable, unit: "chronyd.service"), .systemctl(verb: .start, unit: "chronyd.service")])
-        #expect(p.change("package[chrony]")?.steps == [.exec(argv: ["dnf", "-y", "-q", "install", "--", "chrony"], timeoutSeconds: 600)])
+        #expect(p.change("package[chrony]")?.steps == [
+            .exec(argv: ["dnf", "-y", "-q", "install", "--downloadonly", "--", "chrony"], timeoutSeconds: 600),
+            .exec(argv: ["dnf", "-y", "-q", "install", "--", "chrony"], timeoutSeconds: 600),
+        ])
         // Started after the configuration was written: no restart on top.
         #expect(!p.steps.contains(.systemctl(verb: .restart, unit: "chronyd.service")))
     }
@@ -85,7 +186,11 @@ import Testing
         #expect(facts.hasCapSysTime)
         let p = try Planner.plan(play, host: "vm", vars: [:], facts: facts)
         // Debian's postinst enables and starts chrony.service: no enable or start; the new config needs one restart.
-        #expect(p.resources.suffix(3) == ["+ package[chrony]", "+ file[/etc/chrony/chrony.conf]", "~ unit[chrony.service]"])
+        #expect(p.resources == [
+            "+ package[chrony]", "+ file[/etc/chrony/chrony.conf]", "+ unit[systemd-timesyncd.service]", "- package[ntpsec]",
+            "+ file[/etc/apt/preferences.d/flotilla-timesync]", "~ unit[chrony.service]",
+        ])
+        #expect(p.change("package[chrony]")?.steps.last == .exec(argv: Self.apt + ["install", "--", "chrony", "ntpsec-"], timeoutSeconds: 600))
         #expect(p.changes.last?.steps == [.systemctl(verb: .restart, unit: "chrony.service")])
         #expect(p.changes.last?.reason.hasPrefix("config changed: file[/etc/chrony/chrony.conf]") == true)
         #expect(p.written("/etc/default/chrony") == nil)
@@ -98,8 +203,9 @@ import Testing
         let p = try plan("debian12-chrony-masked")
         #expect(p.change("package[chrony]") == nil)
         #expect(p.change("package[ntpsec]")?.before == "removed, config files left (dpkg rc)")
-        let unit = try #require(p.changes.last)
-        #expect(unit.resource == "unit[chrony.service]")
+        let unit = try #require(p.change("unit[chrony.service]"))
+        // Unmasked, enabled and started before the leftovers of ntpsec are purged.
+        #expect(p.resources.suffix(3) == ["+ unit[systemd-timesyncd.service]", "- package[ntpsec]", "+ file[/etc/apt/preferences.d/flotilla-timesync]"])
         #expect(unit.steps == [
             .systemctl(verb: .unmask, unit: "chrony.service"), .systemctl(verb: .enable, unit: "chrony.service"),
             .systemctl(verb: .start, unit: "chrony.service"),
@@ -116,8 +222,8 @@ import Testing
         #expect(dropIn.steps.first == .makeDirectory(path: "/etc/systemd/system/chrony.service.d", mode: "0755"))
         #expect(dropIn.steps.last == .systemctl(verb: .daemonReload, unit: nil))
         #expect(p.written(dropIn.resource.dropFirst(5).dropLast().description)?.hasSuffix("[Unit]\nConditionCapability=\n") == true)
-        #expect(p.changes.last?.steps == [.systemctl(verb: .start, unit: "chrony.service")])
-        #expect(p.changes.last?.reason.contains("start condition failed") == true)
+        #expect(p.change("unit[chrony.service]")?.steps == [.systemctl(verb: .start, unit: "chrony.service")])
+        #expect(p.change("unit[chrony.service]")?.reason.contains("start condition failed") == true)
         // One start after all the writes; no restart.
         #expect(p.steps.filter { if case .systemctl(.restart, _) = $0 { true } else { false } }.isEmpty)
     }
@@ -137,7 +243,7 @@ import Testing
 
     @Test func rhelPathsAndSysconfigOptions() throws {
         let p = try plan("rhel9-chrony")
-        #expect(p.resources == ["+ unit[systemd-timesyncd.service]", "~ file[/etc/dnf/dnf.conf]", "~ file[/etc/chrony.conf]", "~ unit[chronyd.service]"])
+        #expect(p.resources == ["~ file[/etc/chrony.conf]", "+ unit[systemd-timesyncd.service]", "~ file[/etc/dnf/dnf.conf]", "~ unit[chronyd.service]"])
         #expect(p.written("/etc/chrony.conf")?.contains("\ndriftfile /var/lib/chrony/drift\n") == true)
         #expect(p.written("/etc/dnf/dnf.conf") == "[main]\nexcludepkgs=ntp ntpsec openntpd\ngpgcheck=1\ninstallonly_limit=3\nclean_requirements_on_remove=True\nbest=True\nskip_if_unavailable=False\n")
         #expect(p.changes.last?.steps == [.systemctl(verb: .restart, unit: "chronyd.service")])
@@ -326,13 +432,14 @@ import Testing
 }
 
 @Suite struct ConflictTests {
-    @Test func installingChronyOnDebianSaysWhichDaemonsAptRemoves() throws {
+    @Test func installingChronyOnDebianSaysWhichDaemonsItsTransactionRemoves() throws {
         let play = try Repo.playbook("chrony.yml").plays[0]
         let p = try Planner.plan(play, host: "h", vars: [:], facts: try Repo.facts("debian12-timesyncd"))
-        #expect(p.change("package[chrony]")?.reason.hasSuffix("; apt removes systemd-timesyncd (config files kept), which conflicts with it over time-daemon") == true)
-        let untouched = try Planner.plan(play, host: "h", vars: [:], facts: try Repo.facts("debian12-ntp"))
-        // ntp and ntpsec were purged before: nothing left to conflict.
-        #expect(untouched.change("package[chrony]")?.reason.contains("apt removes") == false)
+        #expect(p.change("package[chrony]")?.reason.contains(
+            "one apt transaction installs it and removes systemd-timesyncd (config files kept, so that a failure can put it back), which conflicts with it over time-daemon") == true)
+        // No competing daemon installed on RHEL: nothing is removed with the install.
+        let rhel = try Planner.plan(play, host: "h", vars: [:], facts: try Repo.facts("rhel9-bare"))
+        #expect(rhel.change("package[chrony]")?.reason.contains("removes") == false)
     }
 }
 
