@@ -50,6 +50,8 @@ public struct SSHConfigCommand: AsyncParsableCommand {
         lines += target.identityFiles.map { "identityfile \($0)" }
         lines.append("identitiesonly \(target.identitiesOnly ? "yes" : "no")")
         lines += target.knownHostsFiles.map { "userknownhostsfile \($0)" }
+        if let global = target.globalKnownHostsFiles { lines.append("globalknownhostsfile \(global.isEmpty ? "none" : global.joined(separator: " "))") }
+        if let alias = target.hostKeyAlias { lines.append("hostkeyalias \(alias)") }
         lines.append("stricthostkeychecking \(target.hostKeyPolicy?.rawValue ?? "strict (default)")")
         // Seconds, as ssh -G prints them.
         func seconds(_ d: Duration) -> String {

@@ -24,6 +24,12 @@ public struct ConnectionTarget: Sendable, Hashable {
     /// Jump hosts (`ProxyJump`), the first hop first: the connection goes through each in turn, one login to each
     /// shared by every host behind it.
     public var jumps: [ConnectionTarget] = []
+    /// `GlobalKnownHostsFile`: the system-wide known_hosts files read for this host; nil for OpenSSH's default
+    /// (/etc/ssh/ssh_known_hosts and ssh_known_hosts2), empty for none.
+    public var globalKnownHostsFiles: [String]?
+    /// `HostKeyAlias`: the name its host key is looked up and recorded under in known_hosts instead of the address
+    /// (without a port, as ssh does).
+    public var hostKeyAlias: String?
     /// `ProxyCommand`, tokens expanded: a local command (run by `sh -c`) whose stdin and stdout carry the
     /// connection instead of a TCP socket.
     public var proxyCommand: String?

@@ -30,7 +30,7 @@ import FlotillaTesting
               User deploy
               Port 2222
             Host db1
-              HostKeyAlias shared-key
+              BindInterface eth9
             Host db3
               ProxyCommand ssh -W %h:%p bastion.example.org
             Host db2
@@ -51,7 +51,7 @@ import FlotillaTesting
         let result = try await FlotillaBinary.run(["ssh-config", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config"])
         #expect(result.status == 1, "\(result.text)")
         #expect(result.text.contains("refused db1: not connecting"), "\(result.text)")
-        #expect(result.text.contains("\(dir)/ssh_config:8: hostkeyalias shared-key"), "\(result.text)")
+        #expect(result.text.contains("\(dir)/ssh_config:8: bindinterface eth9"), "\(result.text)")
         #expect(fields(result.text, host: "db3")["proxycommand"] == "ssh -W db3:2203 bastion.example.org", "\(result.text)")
         // The jump host resolved through its own Host block, as ssh does.
         #expect(fields(result.text, host: "db2")["proxyjump"] == "ops@10.0.0.1:2200", "\(result.text)")

@@ -313,7 +313,7 @@ import Testing
             Host db-*
               ProxyUseFdpass yes
             Host web-direct
-              HostKeyAlias none-of-these
+              BindInterface eth9
             Host web-*
               BindAddress 10.0.0.5
               Ciphers +aes128-cbc
@@ -323,15 +323,15 @@ import Testing
               ControlMaster auto
               ForwardAgent yes
             Host aliased
-              HostKeyAlias shared-key
+              KnownHostsCommand /usr/local/bin/keys %H
             """)
         let db = config.resolve(host: "db-1").refusals
         #expect(db.map(\.line) == [2])
         #expect(db.first?.description == "test_config:2: proxyusefdpass yes: it routes the connection through a proxy command, and Flotilla does not implement it")
-        #expect(config.resolve(host: "web-direct").refusals.map(\.keyword) == ["hostkeyalias", "bindaddress"])
+        #expect(config.resolve(host: "web-direct").refusals.map(\.keyword) == ["bindinterface", "bindaddress"])
         #expect(config.resolve(host: "web-2").refusals.map(\.line) == [6])
         #expect(config.resolve(host: "hardened").refusals.map(\.keyword) == ["kexalgorithms"])
-        #expect(config.resolve(host: "aliased").refusals.map(\.keyword) == ["hostkeyalias"])
+        #expect(config.resolve(host: "aliased").refusals.map(\.keyword) == ["knownhostscommand"])
         #expect(config.resolve(host: "plain").refusals.isEmpty)
     }
 
@@ -401,7 +401,7 @@ import Testing
         #expect(web1.strictHostKeyChecking == .acceptNew)
         #expect(web1.userKnownHostsFiles == ["/kh"])
 
-        for words in [["-oProxyUseFdpass=yes"], ["-4"], ["-b", "10.0.0.1"], ["-o", "HostKeyAlias=x"]] {
+        for words in [["-oProxyUseFdpass=yes"], ["-4"], ["-b", "10.0.0.1"], ["-o", "BindInterface=lo"]] {
             let (c, r) = try SSHClientConfig.commandLine(words, origin: "web1's ansible_ssh_common_args", context: f.context)
             let all = r + c.resolve(host: "web1").refusals
             #expect(all.count == 1, "\(words)")

@@ -302,7 +302,10 @@ func hostKey(_ type: String, seed: UInt8) -> HostKey {
         try FileManager.default.createDirectory(atPath: dir.file(".ssh"), withIntermediateDirectories: false)
         try dir.write(".ssh/known_hosts", line("web1", ed1) + "\n")
         try dir.write("extra", line("web2", ed2) + "\n")
-        let known = KnownHostsStore.forUser(extraFiles: [dir.file("extra")], home: dir.path)
+        // The system's files first (read only, as ssh reads them); this test names none so the machine's own
+        // /etc/ssh/ssh_known_hosts plays no part.
+        #expect(KnownHostsStore.forUser(home: dir.path).files.prefix(2) == ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"])
+        let known = KnownHostsStore.forUser(extraFiles: [dir.file("extra")], globalFiles: [], home: dir.path)
         #expect(known.files == [dir.file(".ssh/known_hosts"), dir.file(".ssh/known_hosts2"), dir.file("extra")])
         #expect(known.writeFile == dir.file("extra"))
         #expect(known.check(host: "web1", port: 22, key: ed1) == .match(file: dir.file(".ssh/known_hosts"), line: 1))

@@ -120,6 +120,37 @@ import SSH
         #expect(text.contains("MaxAuthTries"), "\(text)")
     }
 
+    /// HostKeyAlias: the key is looked up (and recorded) under the alias, without a port, as ssh does; and a
+    /// GlobalKnownHostsFile of the target's own vouches like the user's files.
+    @Test func hostKeyAliasAndGlobalKnownHostsFilesVouchAsInSsh() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        let aliasFile = try emptyKnownHosts()
+        try "shared-alias \(server.hostPublicKey)\n".write(toFile: aliasFile, atomically: true, encoding: .utf8)
+        var aliased = server.target(name: "aliased")
+        aliased.knownHostsFiles = [aliasFile]
+        // Without the alias the address is looked up, and nothing vouches for it.
+        await #expect(throws: SSHError.self) { try await transport().connect(aliased) }
+        aliased.hostKeyAlias = "shared-alias"
+        let first = try await transport().connect(aliased)
+        await first.close()
+
+        var global = server.target(name: "global")
+        global.knownHostsFiles = []
+        global.globalKnownHostsFiles = [server.knownHostsPath]
+        let second = try await transport().connect(global)
+        await second.close()
+
+        // accept-new records under the alias.
+        let recorded = try emptyKnownHosts()
+        var fresh = server.target(name: "fresh", policy: .acceptNew)
+        fresh.knownHostsFiles = [recorded]
+        fresh.hostKeyAlias = "fresh-alias"
+        let third = try await transport(.acceptNew).connect(fresh)
+        await third.close()
+        #expect(try String(contentsOfFile: recorded, encoding: .utf8) == "fresh-alias \(server.hostPublicKey)\n")
+    }
+
     /// A key exchange mismatch names what each side offered, read from the server's own KEXINIT.
     @Test func aKeyExchangeMismatchNamesWhatEachSideOffered() async throws {
         let server = try await TestSSHServer.start(extraConfig: ["KexAlgorithms sntrup761x25519-sha512@openssh.com"])

@@ -140,6 +140,8 @@ public struct TargetResolver: Sendable {
         // --connect-timeout wins over ConnectTimeout, as ssh's -o over its config file.
         target.connectTimeout = options.connectLimit ?? ssh.connectTimeout
         target.keepaliveInterval = ssh.serverAliveInterval
+        target.globalKnownHostsFiles = ssh.globalKnownHostsFiles?.map(expandTilde)
+        target.hostKeyAlias = ssh.hostKeyAlias
         if let command = ssh.proxyCommand, !command.isEmpty {
             target.proxyCommand = SSHClientConfig.expandProxyCommand(
                 command, name: host.name, hostName: target.address, port: target.port, user: target.user)
@@ -179,6 +181,8 @@ public struct TargetResolver: Sendable {
                 hostKeyPolicy: options.hostKeyPolicy ?? ssh.strictHostKeyChecking ?? fallbackPolicy)
             jump.connectTimeout = options.connectLimit ?? ssh.connectTimeout
             jump.keepaliveInterval = ssh.serverAliveInterval
+            jump.globalKnownHostsFiles = ssh.globalKnownHostsFiles?.map(expandTilde)
+            jump.hostKeyAlias = ssh.hostKeyAlias
             chain.append(jump)
         }
         return chain

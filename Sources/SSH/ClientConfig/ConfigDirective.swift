@@ -34,6 +34,10 @@ enum ConfigOption: Sendable, Hashable {
     case serverAliveInterval(Duration)
     /// `ProxyJump`: the hops in order; empty for `none`.
     case proxyJump([JumpSpec])
+    /// `GlobalKnownHostsFile`; empty for `none`.
+    case globalKnownHostsFiles([String])
+    /// `HostKeyAlias`.
+    case hostKeyAlias(String)
     /// `ProxyCommand`: the command line as written, tokens unexpanded; empty for `none`.
     case proxyCommand(String)
     /// A keyword that changes where or how ssh connects (ProxyJump, HostKeyAlias, Ciphers...) and that Flotilla

@@ -110,6 +110,12 @@ struct ConfigParser {
                 throw at.bad(value, expected: "a time such as 0, 15 or 1m")
             }
             return .option(.serverAliveInterval(.seconds(seconds)))
+        case "globalknownhostsfile":
+            if args == ["none"] { return .option(.globalKnownHostsFiles([])) }
+            for value in args { try checkPath(value, at: at) }
+            return .option(.globalKnownHostsFiles(args))
+        case "hostkeyalias":
+            return .option(.hostKeyAlias(try single(args, at: at)))
         case "proxycommand":
             let command = split.rest
             if command.lowercased() == "none" { return .option(.proxyCommand("")) }
@@ -141,7 +147,7 @@ struct ConfigParser {
 
     /// The keywords that can change where or how a connection goes and that Flotilla does not implement.
     static let unhonouredKeywords: Set<String> = [
-        "proxyusefdpass", "hostkeyalias", "globalknownhostsfile", "knownhostscommand",
+        "proxyusefdpass", "knownhostscommand",
         "bindaddress", "bindinterface", "addressfamily", "canonicalizehostname", "kexalgorithms", "ciphers", "macs",
         "hostkeyalgorithms", "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes", "casignaturealgorithms",
         "certificatefile", "pkcs11provider", "securitykeyprovider", "identityagent", "pubkeyauthentication",
@@ -155,9 +161,7 @@ struct ConfigParser {
         switch keyword {
         case "proxyusefdpass":
             return value == "no" ? nil : "it routes the connection through a proxy command"
-        case "hostkeyalias":
-            return "it changes which known_hosts entry vouches for the host"
-        case "globalknownhostsfile", "knownhostscommand":
+        case "knownhostscommand":
             return value == "none" ? nil : "it changes which host keys are trusted"
         case "bindaddress", "bindinterface":
             return "it changes where the connection comes from"

@@ -87,6 +87,8 @@ public struct SSHClientConfig: Sendable {
             serverAliveInterval: values.serverAliveInterval,
             proxyJump: values.proxyJump,
             proxyCommand: values.proxyCommand,
+            globalKnownHostsFiles: values.globalKnownHostsFiles?.map(expandPath),
+            hostKeyAlias: values.hostKeyAlias,
             refusals: values.refusals,
             unimplementedKeywords: values.unhonouredSeen
         )
@@ -177,6 +179,8 @@ private struct ResolvedValues {
     var serverAliveInterval: Duration?
     var proxyJump: [JumpSpec]?
     var proxyCommand: String?
+    var globalKnownHostsFiles: [String]?
+    var hostKeyAlias: String?
     /// The first value of each unhonoured keyword (first wins, as for the others), harmless ones included.
     private(set) var unhonouredSeen = Set<String>()
     private(set) var refusals = [SSHConfigRefusal]()
@@ -205,6 +209,8 @@ private struct ResolvedValues {
         // ProxyJump and ProxyCommand are one setting in ssh: whichever comes first wins.
         case .proxyJump(let v): if proxyJump == nil, proxyCommand == nil { proxyJump = v }
         case .proxyCommand(let v): if proxyJump == nil, proxyCommand == nil { proxyCommand = v }
+        case .globalKnownHostsFiles(let v): if globalKnownHostsFiles == nil { globalKnownHostsFiles = v }
+        case .hostKeyAlias(let v): if hostKeyAlias == nil { hostKeyAlias = v }
         case .unhonoured: break
         }
     }

@@ -26,6 +26,10 @@ public struct SSHHostConfig: Sendable, Hashable {
     public var proxyJump: [JumpSpec]?
     /// `ProxyCommand` as written (tokens unexpanded): nil when unset, empty for `none`.
     public var proxyCommand: String?
+    /// `GlobalKnownHostsFile`, expanded: nil when unset, empty for `none`.
+    public var globalKnownHostsFiles: [String]?
+    /// `HostKeyAlias`.
+    public var hostKeyAlias: String?
     /// Lines that apply to this host and would make ssh connect elsewhere or otherwise, in a way Flotilla does
     /// not implement. A host with any is refused (`SSHConfigError.unhonoured`).
     public var refusals: [SSHConfigRefusal]
@@ -37,10 +41,13 @@ public struct SSHHostConfig: Sendable, Hashable {
         host: String, hostName: String? = nil, user: String? = nil, port: Int? = nil, identityFiles: [String] = [],
         identitiesOnly: Bool? = nil, strictHostKeyChecking: HostKeyPolicy? = nil,
         userKnownHostsFiles: [String]? = nil, connectTimeout: Duration? = nil, serverAliveInterval: Duration? = nil,
-        proxyJump: [JumpSpec]? = nil, proxyCommand: String? = nil, refusals: [SSHConfigRefusal] = [], unimplementedKeywords: Set<String> = []
+        proxyJump: [JumpSpec]? = nil, proxyCommand: String? = nil, globalKnownHostsFiles: [String]? = nil,
+        hostKeyAlias: String? = nil, refusals: [SSHConfigRefusal] = [], unimplementedKeywords: Set<String> = []
     ) {
         self.proxyJump = proxyJump
         self.proxyCommand = proxyCommand
+        self.globalKnownHostsFiles = globalKnownHostsFiles
+        self.hostKeyAlias = hostKeyAlias
         self.refusals = refusals
         self.unimplementedKeywords = unimplementedKeywords
         self.host = host
@@ -95,6 +102,8 @@ extension SSHHostConfig {
             serverAliveInterval: serverAliveInterval ?? other.serverAliveInterval,
             proxyJump: proxyJump ?? (proxyCommand == nil ? other.proxyJump : nil),
             proxyCommand: proxyCommand ?? (proxyJump == nil ? other.proxyCommand : nil),
+            globalKnownHostsFiles: globalKnownHostsFiles ?? other.globalKnownHostsFiles,
+            hostKeyAlias: hostKeyAlias ?? other.hostKeyAlias,
             refusals: refusals + other.refusals, unimplementedKeywords: unimplementedKeywords.union(other.unimplementedKeywords))
     }
 }

@@ -149,12 +149,14 @@ public final class SSHTransport: Transport, Sendable {
     /// The known_hosts store for a target's set of files, shared by every session of the run.
     func knownHosts(for target: ConnectionTarget) -> KnownHostsStore {
         let extra = target.knownHostsFiles + options.knownHostsFiles
-        let key = extra + [options.userKnownHosts ? "user" : "nouser"]
+        // The system's files are read with the user's (as ssh does), or when the target names its own.
+        let global = target.globalKnownHostsFiles ?? (options.userKnownHosts ? KnownHostsStore.defaultGlobalFiles : [])
+        let key = extra + [options.userKnownHosts ? "user" : "nouser", "global:"] + global
         return stores.withLock { stores in
             if let store = stores[key] { return store }
             let store = options.userKnownHosts
-                ? KnownHostsStore.forUser(extraFiles: extra, home: options.home)
-                : KnownHostsStore(files: extra, writeFile: extra.first, home: options.home)
+                ? KnownHostsStore.forUser(extraFiles: extra, globalFiles: global, home: options.home)
+                : KnownHostsStore(files: global + extra, writeFile: extra.first, home: options.home)
             stores[key] = store
             return store
         }
@@ -185,7 +187,8 @@ public final class SSHTransport: Transport, Sendable {
         let target = session.target
         let store = knownHosts(for: target)
         let policy = target.hostKeyPolicy ?? options.hostKeyPolicy
-        let preferred = store.knownKeyTypes(host: target.address, port: target.port).flatMap(HostKey.algorithms(forKeyType:))
+        let (keyHost, keyPort) = Self.knownHostsName(target)
+        let preferred = store.knownKeyTypes(host: keyHost, port: keyPort).flatMap(HostKey.algorithms(forKeyType:))
         let hostKey = try await handshake(session, preferredHostKeys: preferred)
         try await verify(hostKey, for: target, policy: policy, store: store)
         try await authenticate(session)
@@ -313,9 +316,15 @@ public final class SSHTransport: Transport, Sendable {
         return .done(key)
     }
 
+    /// The name a host's key is known by: its HostKeyAlias alone (no port, as ssh does), else address and port.
+    static func knownHostsName(_ target: ConnectionTarget) -> (host: String, port: Int) {
+        target.hostKeyAlias.map { ($0, 22) } ?? (target.address, target.port)
+    }
+
     private func verify(_ key: HostKey, for target: ConnectionTarget, policy: HostKeyPolicy, store: KnownHostsStore) async throws {
         if policy == .off { return }
-        switch store.check(host: target.address, port: target.port, key: key) {
+        let (keyHost, keyPort) = Self.knownHostsName(target)
+        switch store.check(host: keyHost, port: keyPort, key: key) {
         case .match:
             return
         case .revoked(let file, let line):
@@ -323,7 +332,7 @@ public final class SSHTransport: Transport, Sendable {
         case .mismatch(let file, let line, _):
             throw SSHError.changedHostKey(host: target.name, keyType: key.type, fingerprint: key.fingerprintSHA256, file: file, line: line)
         case .notFound:
-            if let authority = store.entries(host: target.address, port: target.port).first(where: { $0.marker == .certAuthority }) {
+            if let authority = store.entries(host: keyHost, port: keyPort).first(where: { $0.marker == .certAuthority }) {
                 throw SSHError.hostCertificateUnsupported(
                     host: target.name, keyType: HostKey.displayType(key.type), fingerprint: key.fingerprintSHA256,
                     file: authority.file, line: authority.line)
@@ -333,7 +342,7 @@ public final class SSHTransport: Transport, Sendable {
             }
             let verdict: KnownHostsVerdict
             do {
-                verdict = try await offload { try store.record(host: target.address, port: target.port, key: key) }
+                verdict = try await offload { try store.record(host: keyHost, port: keyPort, key: key) }
             } catch {
                 throw SSHError.recordHostKey(host: target.name, file: store.writeFile ?? "-", reason: "\(error)")
             }

@@ -141,7 +141,7 @@ final class TunnelOperation: LoopOperation, @unchecked Sendable {
 
     override func step(_ session: SSHSession) -> Bool {
         guard let raw = session.raw else {
-            finish(SSHError.closed(host: jumpName), session: session)
+            fail(SSHError.closed(host: jumpName))
             return true
         }
         var progressed = true
@@ -394,30 +394,13 @@ final class TunnelOperation: LoopOperation, @unchecked Sendable {
     }
 
     private func fatal(_ code: Int32, _ raw: OpaquePointer, _ session: SSHSession) -> Bool {
-        finish(SSHError.connectionLost(host: jumpName, reason: "as a jump host: \(LibSSH2.lastError(raw).message) (libssh2 \(code))"), session: session)
+        fail(SSHError.connectionLost(host: jumpName, reason: "as a jump host: \(LibSSH2.lastError(raw).message) (libssh2 \(code))"))
         session.loop.execute { session.kill(self.failure!) }
         return true
     }
 
-    /// The jump connection is gone: every waiting request fails, every channel's socket closes.
-    private func finish(_ error: any Error, session: SSHSession) {
-        failure = error
-        let waiting = queue + (opening.map { [$0] } ?? [])
-        queue = []
-        opening = nil
-        for request in waiting {
-            loopCancel(request)
-            request.closeLocal()
-            request.closePeer()
-            request.answer(.failure(error))
-        }
-        for f in forwards where !f.closed {
-            f.closed = true
-            closeSocket(f.fd)
-        }
-        forwards = []
-    }
-
+    /// The jump connection is gone: every waiting request fails, every channel's socket closes (libssh2 frees the
+    /// channels with the session).
     override func fail(_ error: any Error) {
         failure = error
         let waiting = queue + (opening.map { [$0] } ?? [])

@@ -59,14 +59,18 @@ public final class KnownHostsStore: Sendable {
         self.cursor = Mutex(cursor)
     }
 
-    /// The usual set for a user: `~/.ssh/known_hosts` and `~/.ssh/known_hosts2` plus `extraFiles`.
-    /// New keys go to `writeFile`, else the first extra file, else `~/.ssh/known_hosts` (as
-    /// `ConnectionTarget.knownHostsFiles` documents).
+    /// OpenSSH's default `GlobalKnownHostsFile`.
+    public static let defaultGlobalFiles = ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"]
+
+    /// The usual set for a user: the system's files (`globalFiles`, read only), `~/.ssh/known_hosts` and
+    /// `~/.ssh/known_hosts2`, plus `extraFiles`. New keys go to `writeFile`, else the first extra file, else
+    /// `~/.ssh/known_hosts` (as `ConnectionTarget.knownHostsFiles` documents).
     public static func forUser(
-        extraFiles: [String] = [], writeFile: String? = nil, hashNewEntries: Bool = false, home: String? = nil
+        extraFiles: [String] = [], globalFiles: [String] = defaultGlobalFiles, writeFile: String? = nil,
+        hashNewEntries: Bool = false, home: String? = nil
     ) -> KnownHostsStore {
         KnownHostsStore(
-            files: ["~/.ssh/known_hosts", "~/.ssh/known_hosts2"] + extraFiles,
+            files: globalFiles + ["~/.ssh/known_hosts", "~/.ssh/known_hosts2"] + extraFiles,
             writeFile: writeFile ?? extraFiles.first ?? "~/.ssh/known_hosts",
             hashNewEntries: hashNewEntries,
             home: home
