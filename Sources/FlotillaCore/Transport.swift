@@ -59,6 +59,15 @@ public struct ConnectionTarget: Sendable, Hashable {
     }
 }
 
+extension ConnectionTarget: CustomStringConvertible, CustomDebugStringConvertible {
+    /// user@address:port, with the password (and the become password) masked: no interpolation or dump of a
+    /// target can show a secret.
+    public var description: String {
+        "\(name) (\(user)@\(address):\(port)\(password == nil ? "" : ", password ********")\(become.map { ", \($0)" } ?? ""))"
+    }
+    public var debugDescription: String { description }
+}
+
 /// What to do with a host key that known_hosts does not vouch for.
 public enum HostKeyPolicy: String, Sendable, Hashable, CaseIterable {
     /// Unknown and changed keys are refused (the default).

@@ -70,6 +70,10 @@ import FlotillaCore
         #expect(!wire.line.contains("hunter2"))
         #expect(command.wireForm().stdin == bytes("in\n"))
         #expect(!"\(command)".contains("hunter2"))
+        let target = ConnectionTarget(name: "web1", password: "s3cr3t-login", become: Become(password: "hunter2"))
+        for text in ["\(target)", String(reflecting: target), "\([target])"] {
+            #expect(!text.contains("hunter2") && !text.contains("s3cr3t-login"), "\(text)")
+        }
         #expect(!String(reflecting: command).contains("hunter2"))
         #expect(SudoHandshake.randomToken() != SudoHandshake.randomToken())
         #expect(!SudoHandshake.randomToken().contains("%"))
