@@ -40,16 +40,24 @@ import Testing
         #expect(abs(ok.offset ?? 1) < 0.005)
 
         let skew = try #require(byName["skewed"])
-        #expect(skew.verdict == .critical)
         let offset = try #require(skew.offset)
         #expect(abs(abs(offset) - 0.3) <= 0.06, "offset \(offset) not within 20% of the injected 0.3 s")
         #expect(skew.findings.contains { $0.kind == .offsetWarning })
-        // chronyd -x never corrects the clock, which this machine shares: the cross-check sees ~0 and disagrees.
-        #expect(skew.findings.contains { $0.kind == .crossCheckDisagrees })
         // What the cross-check promises: the true offset (0, the clock is shared) lies within its reading ± its
         // uncertainty. A fixed bound such as 50 ms failed on a busy 2-core machine (a reading of 172 ms ± 180 ms).
         let cross = try #require(skew.crossCheck)
         #expect(abs(cross.offset) <= cross.uncertainty + 0.001, "cross-check \(cross.offset) ± \(cross.uncertainty)")
+        // chronyd -x never corrects the clock, which this machine shares: chrony claims 0.3 s where the truth is 0.
+        // The cross-check can say so, and the host is critical, whenever its bound is narrow enough to tell 0.3 s
+        // from 0; on a machine so busy that it is not, the host must still not be ok (the offset alone warns).
+        let tracking = try #require(skew.chrony?.tracking)
+        let claimed = try #require(skew.chrony?.clockOffset)
+        if abs(claimed - cross.offset) > cross.tolerance(against: tracking) {
+            #expect(skew.findings.contains { $0.kind == .crossCheckDisagrees })
+            #expect(skew.verdict == .critical)
+        } else {
+            #expect(skew.verdict == .warn, "cross-check too uncertain (± \(cross.uncertainty)) to contradict chrony")
+        }
 
         #expect(byName["nosrc"]?.verdict == .critical)
         #expect(byName["nosrc"]?.findings.contains { $0.kind == .notSynchronised && $0.message.contains("no sources configured") } == true)
