@@ -60,7 +60,8 @@ public struct HostAudit: Sendable, Codable, Hashable {
         var out: [Finding] = []
         switch s.daemon {
         case .absent:
-            return [Finding(.chronyAbsent, .unknown, "chrony is not installed")]
+            // Nothing the audit can vouch for keeps this clock: as bad as a stopped chronyd, not a shrug.
+            return [Finding(.chronyAbsent, .critical, "chrony is not installed: nothing the audit can vouch for keeps this clock")]
         case .notRunning, .failed:
             return [Finding(.chronyNotRunning, .critical, s.notSynchronisedReason ?? "chronyd is not running")]
         case .running:

@@ -17,9 +17,9 @@ public struct AuditCommand: AsyncParsableCommand {
             from the PLAYBOOK (sync-gate source, else its servers) or the inventory's chrony_servers.
 
             Verdicts: ok; warn (|offset| above --max-offset, a competing daemon enabled, a removed daemon back, \
-            an unexpected source); critical (|offset| above --critical, not synchronised, chrony stopped or \
-            masked, a competing daemon active, chrony claiming sync while the cross-check disagrees beyond both \
-            bounds); unknown (unreachable, chrony absent, the audit failed, or the host printed a value that is refused: \
+            an unexpected source); critical (|offset| above --critical, not synchronised, chrony not installed, stopped \
+            or masked, a competing daemon active, chrony claiming sync while the cross-check disagrees beyond both \
+            bounds); unknown (unreachable, the audit failed, or the host printed a value that is refused: \
             not a finite number or out of range, see docs/limits.md).
 
             Every audit is recorded in the SQLite database ($FLOTILLA_DB, else /var/lib/flotilla/flotilla.sqlite \
