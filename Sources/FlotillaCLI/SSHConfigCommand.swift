@@ -21,13 +21,8 @@ public struct SSHConfigCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let resolver = try await TargetResolver.load(fleet)
-        let paths = inventory.inventory, limit = inventory.limit
-        let (loaded, hosts) = try await offload { () throws -> (Inventory, [InventoryHost]) in
-            let loaded = try Inventory.load(paths: paths)
-            return (loaded, try loaded.select(pattern: limit))
-        }
-        for warning in resolver.config.warnings { Console.shared.err("warning: \(warning)\n") }
+        // Each host on its own: one refused host is shown as such, the others still resolve.
+        let (resolver, loaded, hosts) = try await loadSelection(inventory, fleet)
         var refused = false
         var out = ""
         for host in hosts {

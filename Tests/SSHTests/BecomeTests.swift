@@ -8,13 +8,7 @@ import SSH
 /// sudo prompt), a NOPASSWD sudoer, a password sudoer and a sudoer with a cached timestamp. The command's output
 /// and the bytes it reads must be exactly the command's, never the password or the handshake's lines.
 @Suite(.serialized) struct BecomeTests {
-    let transport = SSHTransport(options: {
-        var options = SSHTransport.Options()
-        options.userKnownHosts = false
-        options.useAgent = false
-        options.defaultIdentities = false
-        return options
-    }())
+    let transport = SSHTransport(options: .isolated())
 
     private func withServer(_ body: (TestSSHServer) async throws -> Void) async throws {
         let server = try await TestSSHServer.start(sudoRules: [.noPassword, .password, .cachedPassword])

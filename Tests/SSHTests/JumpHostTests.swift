@@ -7,13 +7,7 @@ import SSH
 /// ProxyJump through real sshd servers on loopback: a bastion, and hosts that Flotilla reaches only through it.
 /// One login to the bastion carries every host's channel; every host key on the way is checked.
 @Suite(.serialized) struct JumpHostTests {
-    private func transport() -> SSHTransport {
-        var options = SSHTransport.Options()
-        options.userKnownHosts = false
-        options.useAgent = false
-        options.defaultIdentities = false
-        return SSHTransport(options: options)
-    }
+    private func transport() -> SSHTransport { SSHTransport(options: .isolated()) }
 
     private func logins(_ server: TestSSHServer) -> Int {
         server.log.components(separatedBy: "Accepted publickey").count - 1

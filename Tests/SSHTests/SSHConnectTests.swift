@@ -8,11 +8,7 @@ import SSH
 /// Host keys, authentication and connection failures against real sshd servers.
 @Suite(.serialized) struct SSHConnectTests {
     private func transport(_ policy: HostKeyPolicy = .strict, passphrase: @escaping @Sendable (String) -> String? = { _ in nil }) -> SSHTransport {
-        var options = SSHTransport.Options()
-        options.userKnownHosts = false
-        options.useAgent = false
-        options.defaultIdentities = false
-        options.hostKeyPolicy = policy
+        var options = SSHTransport.Options.isolated(policy)
         options.passphrase = passphrase
         return SSHTransport(options: options)
     }
@@ -69,11 +65,7 @@ import SSH
         let file = try emptyKnownHosts()
         target.knownHostsFiles = [file]
         let told = Mutex<[String]>([])
-        var options = SSHTransport.Options()
-        options.userKnownHosts = false
-        options.useAgent = false
-        options.defaultIdentities = false
-        options.hostKeyPolicy = .acceptNew
+        var options = SSHTransport.Options.isolated(.acceptNew)
         options.hostKeyRecorded = { host, type, fingerprint, path in told.withLock { $0.append("\(host) \(type) \(fingerprint) \(path)") } }
         let session = try await SSHTransport(options: options).connect(target)
         await session.close()
@@ -317,11 +309,7 @@ import SSH
         let server = try await TestSSHServer.start(hostKeyType: "rsa")
         defer { server.stop() }
         #expect(server.hostPublicKey.hasPrefix("ssh-rsa "))
-        var options = SSHTransport.Options()
-        options.userKnownHosts = false
-        options.useAgent = false
-        options.defaultIdentities = false
-        let session = try await SSHTransport(options: options).open(server.target())
+        let session = try await SSHTransport(options: .isolated()).open(server.target())
         #expect(["rsa-sha2-512", "rsa-sha2-256"].contains(session.negotiated.hostKey), "\(session.negotiated)")
         #expect(try await session.run(.shell("echo ok")).stdoutText == "ok\n")
         await session.close()

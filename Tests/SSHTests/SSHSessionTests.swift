@@ -6,13 +6,7 @@ import SSH
 
 /// Against real OpenSSH servers started by the test on loopback.
 @Suite(.serialized) struct SSHSessionTests {
-    let transport = SSHTransport(options: {
-        var options = SSHTransport.Options()
-        options.userKnownHosts = false
-        options.useAgent = false
-        options.defaultIdentities = false
-        return options
-    }())
+    let transport = SSHTransport(options: .isolated())
 
     private func withServer(_ body: (TestSSHServer) async throws -> Void) async throws {
         let server = try await TestSSHServer.start()

@@ -205,6 +205,19 @@ extension HostKeyPolicy: ExpressibleByArgument {}
 public func loadTargets(
     _ inventoryOptions: InventoryOptions, _ fleet: FleetOptions, become: Bool? = nil
 ) async throws -> (inventory: Inventory, hosts: [InventoryHost], targets: [ConnectionTarget]) {
+    let (resolver, inventory, hosts) = try await loadSelection(inventoryOptions, fleet)
+    let targets = try hosts.map { try resolver.target(for: $0, in: inventory, become: become) }
+    if targets.contains(where: { $0.hostKeyPolicy == .off }) {
+        Console.shared.err("WARNING: host key checking is OFF: Flotilla cannot tell these hosts from impostors.\n")
+    }
+    return (inventory, hosts, targets)
+}
+
+/// The ssh config, the inventory and the selected hosts, before any target is resolved (file reads on the blocking
+/// pool); the config's warnings are printed once.
+func loadSelection(
+    _ inventoryOptions: InventoryOptions, _ fleet: FleetOptions
+) async throws -> (resolver: TargetResolver, inventory: Inventory, hosts: [InventoryHost]) {
     let resolver = try await TargetResolver.load(fleet)
     let paths = inventoryOptions.inventory, limit = inventoryOptions.limit
     let (inventory, hosts) = try await offload { () throws -> (Inventory, [InventoryHost]) in
@@ -212,11 +225,7 @@ public func loadTargets(
         return (inventory, try inventory.select(pattern: limit))
     }
     for warning in resolver.config.warnings { Console.shared.err("warning: \(warning)\n") }
-    let targets = try hosts.map { try resolver.target(for: $0, in: inventory, become: become) }
-    if targets.contains(where: { $0.hostKeyPolicy == .off }) {
-        Console.shared.err("WARNING: host key checking is OFF: Flotilla cannot tell these hosts from impostors.\n")
-    }
-    return (inventory, hosts, targets)
+    return (resolver, inventory, hosts)
 }
 
 /// Runs `body` so that Ctrl-C cancels it: every session is closed cleanly; a second Ctrl-C exits at once.

@@ -13,33 +13,9 @@ enum Negotiation {
         ("MAC", LIBSSH2_METHOD_MAC_CS, 4),
     ]
 
-    enum Banner: Equatable {
-        /// Not all of the banner line has arrived yet.
-        case incomplete
-        case ssh2
-        /// Protocol 1 only (`SSH-1.5-...`; `SSH-1.99` also speaks 2).
-        case protocol1(String)
-        /// No SSH banner within the first 4 KiB.
-        case notSSH(String)
-    }
-
-    /// Reads (without consuming) what the server sent so far: lines before `SSH-` are allowed, as RFC 4253 says.
-    static func peekBanner(_ fd: Int32) -> Banner {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = recv(fd, &buffer, buffer.count, Int32(MSG_PEEK))
-        guard n > 0 else { return .incomplete }
-        var start = 0
-        for i in 0..<n where buffer[i] == UInt8(ascii: "\n") {
-            let line = String(decoding: buffer[start..<i], as: UTF8.self).trimmingCharacters(in: ["\r"])
-            start = i + 1
-            guard line.hasPrefix("SSH-") else { continue }
-            if line.hasPrefix("SSH-2.0-") || line.hasPrefix("SSH-1.99-") { return .ssh2 }
-            return .protocol1(line)
-        }
-        if n == buffer.count {
-            return .notSSH(String(decoding: buffer.prefix(60), as: UTF8.self))
-        }
-        return .incomplete
+    /// An `SSH-1.x` banner, other than `SSH-1.99` (which speaks protocol 2 too).
+    static func isProtocol1(_ banner: String) -> Bool {
+        banner.hasPrefix("SSH-1.") && !banner.hasPrefix("SSH-1.99-")
     }
 
     /// What libssh2 offers for each category (loop thread, with the session's pointer).
@@ -55,15 +31,18 @@ enum Negotiation {
         return result
     }
 
-    /// The server's KEXINIT name-lists, from a connection of its own: our banner out, its KEXINIT in. Blocking,
-    /// bounded by `seconds`: run it on the blocking pool. nil when the server does not answer that way.
-    static func serverOffer(fd: Int32, seconds: Int) -> [String: [String]]? {
-        var flags = fcntl(fd, F_GETFL)
-        flags &= ~O_NONBLOCK
-        _ = fcntl(fd, F_SETFL, flags)
+    /// The server's KEXINIT name-lists, from a connection of its own on `fd` (a fresh socket): connect, our banner
+    /// out, its KEXINIT in. Blocking, each step bounded by `seconds`: run it on the blocking pool. nil when the
+    /// server does not answer that way.
+    static func serverOffer(fd: Int32, address: SocketAddress, seconds: Int) -> [String: [String]]? {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = address.storage.withUnsafeBytes {
+            Glibc.connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
+        }
+        guard connected == 0 else { return nil }
         let banner = Array("SSH-2.0-Flotilla_probe\r\n".utf8)
         guard send(fd, banner, banner.count, Int32(MSG_NOSIGNAL)) == banner.count else { return nil }
         var data: [UInt8] = []

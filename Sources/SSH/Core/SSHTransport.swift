@@ -231,21 +231,9 @@ public final class SSHTransport: Transport, Sendable {
         let target = session.target
         let keepalive = session.settings.keepaliveInterval
         var offered: [String: [String]] = [:]
-        var bannerChecked = false
         do {
             return try await session.call("SSH handshake", timeout: options.handshakeTimeout) { s -> CallStep<HostKey> in
-                if !bannerChecked {
-                    // An SSH-1 server would keep libssh2 waiting until the handshake times out: look first.
-                    switch Negotiation.peekBanner(s.fd) {
-                    case .incomplete: return .again
-                    case .ssh2: bannerChecked = true
-                    case .protocol1(let banner):
-                        return .failed(SSHError.handshake(host: target.name, reason: "the server speaks only SSH protocol 1 (\(banner)); SSH-2 is required"))
-                    case .notSSH(let start):
-                        return .failed(SSHError.handshake(host: target.name, reason: "the server sent no SSH banner in its first 4 KiB (it begins: \(start.debugDescription))"))
-                    }
-                }
-                return self.handshakeStep(s, target: target, keepalive: keepalive, preferredHostKeys: preferredHostKeys, offered: &offered)
+                self.handshakeStep(s, target: target, keepalive: keepalive, preferredHostKeys: preferredHostKeys, offered: &offered)
             }
         } catch SSHError.handshake(let host, let reason) where reason.contains("Unable to exchange encryption keys") {
             // Say which algorithms the sides could not agree on, from a connection of our own to the same server.
@@ -263,16 +251,7 @@ public final class SSHTransport: Transport, Sendable {
         else { return nil }
         return try? await offload { () -> [String: [String]]? in
             defer { Glibc.close(fd) }
-            var flags = fcntl(fd, F_GETFL)
-            flags &= ~O_NONBLOCK
-            _ = fcntl(fd, F_SETFL, flags)
-            var timeout = timeval(tv_sec: 3, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let rc = address.storage.withUnsafeBytes {
-                Glibc.connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
-            }
-            guard rc == 0 else { return nil }
-            return Negotiation.serverOffer(fd: fd, seconds: 3)
+            return Negotiation.serverOffer(fd: fd, address: address, seconds: 3)
         }
     }
 
@@ -298,6 +277,11 @@ public final class SSHTransport: Transport, Sendable {
             }
         }
         let rc = libssh2_session_handshake(s.raw, libssh2_socket_t(s.fd))
+        // libssh2 keeps the server's banner as soon as it has read it, and would then wait for a key exchange an SSH-1
+        // server never starts (until the handshake times out), or fail it without a reason: look at it on every pass.
+        if rc != 0, let banner = libssh2_session_banner_get(s.raw).map({ String(cString: $0) }), Negotiation.isProtocol1(banner) {
+            return .failed(SSHError.handshake(host: target.name, reason: "the server speaks only SSH protocol 1 (\(banner)); SSH-2 is required"))
+        }
         if rc == LibSSH2.eagain { return .again }
         if rc != 0 {
             if let raw = s.raw { offered = Negotiation.ours(raw) }
