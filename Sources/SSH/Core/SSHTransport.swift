@@ -188,9 +188,13 @@ public final class SSHTransport: Transport, Sendable {
         let store = knownHosts(for: target)
         let policy = target.hostKeyPolicy ?? options.hostKeyPolicy
         let (keyHost, keyPort) = Self.knownHostsName(target)
-        let preferred = store.knownKeyTypes(host: keyHost, port: keyPort).flatMap(HostKey.algorithms(forKeyType:))
+        var preferred = store.knownKeyTypes(host: keyHost, port: keyPort).flatMap(HostKey.algorithms(forKeyType:))
+        // Host certificates are asked for, first, only when a @cert-authority line could vouch for one.
+        if policy != .off, !Self.certificateLines(target, store).filter({ $0.marker == .certAuthority }).isEmpty {
+            preferred = Self.certificateAlgorithms + preferred
+        }
         let hostKey = try await handshake(session, preferredHostKeys: preferred)
-        try await verify(hostKey, for: target, policy: policy, store: store)
+        try await verify(hostKey, for: target, policy: policy, store: store, negotiated: session.negotiated.hostKey)
         try await authenticate(session)
     }
 
@@ -269,8 +273,11 @@ public final class SSHTransport: Transport, Sendable {
             libssh2_session_flag(raw, LIBSSH2_FLAG_COMPRESS, 0)
             // Ask for a key type known_hosts can vouch for, as OpenSSH does, and otherwise for the type OpenSSH
             // prefers (and so records under accept-new): ed25519 first. The rest stay as fallbacks.
+            // Certificate algorithms only when asked for (see `secure`): without a @cert-authority line for the host
+            // a certificate could only be checked by its plain key, which the plain algorithms give anyway.
             let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
-            let order = preferredHostKeys.filter(supported.contains) + supported.filter { !preferredHostKeys.contains($0) }
+            let order = preferredHostKeys.filter { supported.contains($0) || Self.certificateAlgorithms.contains($0) }
+                + supported.filter { !preferredHostKeys.contains($0) }
             libssh2_session_method_pref(raw, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
             if let keepalive {
                 libssh2_keepalive_config(raw, 1, UInt32(max(1, keepalive.components.seconds)))
@@ -305,9 +312,61 @@ public final class SSHTransport: Transport, Sendable {
         target.hostKeyAlias.map { ($0, 22) } ?? (target.address, target.port)
     }
 
-    private func verify(_ key: HostKey, for target: ConnectionTarget, policy: HostKeyPolicy, store: KnownHostsStore) async throws {
+    /// The certificate host key algorithms libssh2 (with Flotilla's patch) can verify, in OpenSSH's order. SHA-1
+    /// `ssh-rsa-cert-v01@openssh.com` is left out, as OpenSSH 8.8+ leaves it out.
+    static let certificateAlgorithms = [
+        "ssh-ed25519-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        "rsa-sha2-512-cert-v01@openssh.com", "rsa-sha2-256-cert-v01@openssh.com",
+    ]
+
+    /// The known_hosts lines that can speak for a host certificate of `target`: those of every name ssh looks the
+    /// host up by for its CA (see `HostCertificateCheck.lookupNames`), in file order, each once.
+    static func certificateLines(_ target: ConnectionTarget, _ store: KnownHostsStore) -> [KnownHostsEntry] {
+        var seen = Set<KnownHostsEntry>()
+        var lines: [KnownHostsEntry] = []
+        for name in HostCertificateCheck.lookupNames(host: target.address, port: target.port, alias: target.hostKeyAlias) {
+            for entry in store.entries(lookupName: name) where seen.insert(entry).inserted { lines.append(entry) }
+        }
+        return lines.sorted { ($0.file, $0.line) < ($1.file, $1.line) }
+    }
+
+    private func verify(
+        _ presented: HostKey, for target: ConnectionTarget, policy: HostKeyPolicy, store: KnownHostsStore, negotiated: String
+    ) async throws {
         if policy == .off { return }
         let (keyHost, keyPort) = Self.knownHostsName(target)
+        var plain = presented
+        var certificateRefusal: (reason: String, file: String?, line: Int?)?
+        if SSHCertificate.isCertificateType(presented.type) {
+            let certificate: SSHCertificate
+            do {
+                certificate = try SSHCertificate(blob: presented.blob)
+            } catch {
+                throw SSHError.handshake(host: target.name, reason: "the server's host certificate is unusable: \(error)")
+            }
+            // The certificate must be of the algorithm negotiated (rsa-sha2-512-cert-v01 for an ssh-rsa-cert-v01).
+            let plainMethod = String(negotiated.dropLast(SSHCertificate.typeSuffix.count))
+            guard SSHCertificate.isCertificateType(negotiated),
+                  HostKey.algorithms(forKeyType: certificate.key.type).contains(plainMethod)
+            else {
+                throw SSHError.handshake(host: target.name, reason: "the server sent a \(certificate.type) for \(negotiated)")
+            }
+            let verdict = HostCertificateCheck.verdict(
+                certificate: certificate, principal: HostCertificateCheck.principal(host: target.address, alias: target.hostKeyAlias),
+                entries: Self.certificateLines(target, store), now: UInt64(max(0, time(nil))))
+            switch verdict {
+            case .trusted:
+                return
+            case .revoked(let file, let line):
+                throw SSHError.revokedHostKey(host: target.name, fingerprint: certificate.key.fingerprintSHA256, file: file, line: line)
+            case .refused(let reason, let file, let line):
+                // As ssh: the certificate's own key may still be listed as a plain key.
+                certificateRefusal = (reason, file, line)
+                plain = certificate.key
+            }
+        }
+        let key = plain
         switch store.check(host: keyHost, port: keyPort, key: key) {
         case .match:
             return
@@ -316,8 +375,13 @@ public final class SSHTransport: Transport, Sendable {
         case .mismatch(let file, let line, _):
             throw SSHError.changedHostKey(host: target.name, keyType: key.type, fingerprint: key.fingerprintSHA256, file: file, line: line)
         case .notFound:
-            if let authority = store.entries(host: keyHost, port: keyPort).first(where: { $0.marker == .certAuthority }) {
-                throw SSHError.hostCertificateUnsupported(
+            // Never pinned under accept-new: the user chose to trust this host through a CA, not on first use.
+            if let refusal = certificateRefusal {
+                throw SSHError.hostCertificateRefused(
+                    host: target.name, fingerprint: key.fingerprintSHA256, reason: refusal.reason, file: refusal.file, line: refusal.line)
+            }
+            if let authority = Self.certificateLines(target, store).first(where: { $0.marker == .certAuthority }) {
+                throw SSHError.noHostCertificate(
                     host: target.name, keyType: HostKey.displayType(key.type), fingerprint: key.fingerprintSHA256,
                     file: authority.file, line: authority.line)
             }
