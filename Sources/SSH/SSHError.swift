@@ -22,6 +22,8 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     case authentication(host: String, user: String, tried: [String], serverMethods: String, hint: String?)
     /// A private key could not be read or decrypted.
     case privateKey(path: String, reason: String)
+    /// A user certificate (`IDENTITY-cert.pub`) that libssh2 could not log in with.
+    case userCertificate(path: String, reason: String)
     /// The connection dropped while a command ran.
     case connectionLost(host: String, reason: String)
     /// A libssh2 call failed.
@@ -61,6 +63,8 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "; the server accepts: \(methods.isEmpty ? "unknown" : methods)" + (hint.map { ". \($0)" } ?? "")
         case .privateKey(let path, let reason):
             "private key \(path): \(reason)"
+        case .userCertificate(let path, let reason):
+            "certificate \(path): \(reason)"
         case .connectionLost(let host, let reason):
             "\(host): connection lost: \(reason)"
         case .protocolError(let host, let operation, let code, let message):
@@ -83,7 +87,7 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isUnreachable: Bool {
         switch self {
         case .resolve, .connect, .deadline, .handshake, .unknownHostKey, .changedHostKey, .revokedHostKey,
-             .recordHostKey, .authentication, .privateKey, .connectionLost, .closed, .noHostCertificate,
+             .recordHostKey, .authentication, .privateKey, .userCertificate, .connectionLost, .closed, .noHostCertificate,
              .hostCertificateRefused:
             true
         case .protocolError:

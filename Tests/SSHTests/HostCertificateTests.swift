@@ -296,3 +296,96 @@ private struct CertifiedServer {
         #expect(HostCertificateCheck.principal(host: "Web1", alias: nil) == "web1")
     }
 }
+
+/// User certificates (`IDENTITY-cert.pub` next to the key, as ssh finds them) against sshd's TrustedUserCAKeys, with a
+/// key the server does not list in authorized_keys: only the certificate can log in.
+@Suite(.serialized) struct UserCertificateTests {
+    private struct Setup {
+        let dir: TempDirectory
+        let server: TestSSHServer
+
+        static func start() async throws -> Setup {
+            let dir = try TempDirectory()
+            try await TestSSHServer.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.file("user-ca")])
+            let server = try await TestSSHServer.start(extraConfig: ["TrustedUserCAKeys \(dir.file("user-ca.pub"))"])
+            return Setup(dir: dir, server: server)
+        }
+
+        func stop() {
+            server.stop()
+            dir.remove()
+        }
+
+        /// A key of `type` and its certificate `KEY-cert.pub` for `principals`; the key's path.
+        func certifiedKey(_ type: String, principals: String = "root", name: String = "id") async throws -> String {
+            let key = dir.file("\(name)_\(type)")
+            try await TestSSHServer.run(["ssh-keygen", "-q", "-t", type, "-N", "", "-f", key] + (type == "rsa" ? ["-b", "2048"] : []))
+            try await TestSSHServer.run(["ssh-keygen", "-q", "-s", dir.file("user-ca"), "-I", "unit-user", "-n", principals, key + ".pub"])
+            return key
+        }
+
+        func connect(key: String) async throws -> SSHSession {
+            var target = server.target(name: "certuser")
+            target.identityFiles = [key]
+            return try await SSHTransport(options: .isolated()).open(target)
+        }
+
+        func openSSH(key: String) async throws -> Int32 {
+            let argv = [
+                "ssh", "-F", "/dev/null", "-o", "UserKnownHostsFile=\(server.knownHostsPath)", "-o", "GlobalKnownHostsFile=/dev/null",
+                "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-i", key, "-p", "\(server.port)", "root@127.0.0.1", "true",
+            ]
+            return try await offload { try LocalProcess.run(argv).status }
+        }
+    }
+
+    @Test(arguments: ["ed25519", "ecdsa", "rsa"])
+    func aUserCertificateLogsIn(_ type: String) async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
+        let key = try await setup.certifiedKey(type)
+        let session = try await setup.connect(key: key)
+        #expect(try await session.run(.shell("echo ok")).stdoutText == "ok\n")
+        await session.close()
+        // sshd says it took the certificate ("Accepted publickey for root ... ED25519-CERT ... ID unit-user").
+        #expect(setup.server.log.contains("-CERT SHA256:"), "\(setup.server.log)")
+        #expect(setup.server.log.contains("ID unit-user"))
+        #expect(try await setup.openSSH(key: key) == 0)
+    }
+
+    @Test func aCertificateForAnotherPrincipalIsRefusedAndSaidSo() async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
+        let key = try await setup.certifiedKey("ed25519", principals: "alice")
+        let error = await #expect(throws: SSHError.self) { try await setup.connect(key: key) }
+        let text = String(describing: error!)
+        #expect(text.contains("tried: publickey \(key) with certificate \(key)-cert.pub (ssh-ed25519-cert-v01@openssh.com), publickey \(key) (ssh-ed25519)"), "\(text)")
+        #expect(try await setup.openSSH(key: key) != 0)
+    }
+
+    /// A certificate file that cannot be used is named with the reason, and the key is still offered on its own.
+    @Test func anUnusableCertificateFileIsNamedAndTheKeyStillTried() async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
+        let key = try await setup.certifiedKey("ed25519")
+        // The certificate of another key.
+        let other = try await setup.certifiedKey("ed25519", name: "other")
+        try FileManager.default.removeItem(atPath: key + "-cert.pub")
+        try FileManager.default.copyItem(atPath: other + "-cert.pub", toPath: key + "-cert.pub")
+        let error = await #expect(throws: SSHError.self) { try await setup.connect(key: key) }
+        #expect(String(describing: error!).contains("certificate \(key)-cert.pub: certifies another key than \(key).pub (not offered)"), "\(String(describing: error!))")
+        // Garbage.
+        try "ssh-ed25519-cert-v01@openssh.com AAAA\n".write(toFile: key + "-cert.pub", atomically: true, encoding: .utf8)
+        let garbage = await #expect(throws: SSHError.self) { try await setup.connect(key: key) }
+        #expect(String(describing: garbage!).contains("certificate \(key)-cert.pub: "), "\(String(describing: garbage!))")
+        // The key alone logs in where the server lists it.
+        let listed = try await TestSSHServer.start(extraConfig: [])
+        defer { listed.stop() }
+        try FileManager.default.removeItem(atPath: listed.directory + "/authorized_keys")
+        try FileManager.default.copyItem(atPath: key + ".pub", toPath: listed.directory + "/authorized_keys")
+        var target = listed.target()
+        target.identityFiles = [key]
+        let session = try await SSHTransport(options: .isolated()).open(target)
+        await session.close()
+    }
+}

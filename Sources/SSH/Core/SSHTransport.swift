@@ -446,29 +446,54 @@ public final class SSHTransport: Transport, Sendable {
                     if target.identityFiles.contains(path) { throw error }
                     continue
                 }
-                tried.append("publickey \(path) (\(key.type.isEmpty ? "key" : key.type))")
-                let accepted: Bool
-                do {
-                    accepted = try await session.call("authentication", timeout: remaining()) { s -> CallStep<Bool> in
-                        let rc = user.withUnsafeBufferPointer { u in
-                            key.data.withUnsafeBufferPointer { k in
-                                k.baseAddress!.withMemoryRebound(to: CChar.self, capacity: k.count) {
-                                    libssh2_userauth_publickey_frommemory(s.raw, u.baseAddress, u.count, nil, 0, $0, k.count, nil)
+                // As ssh, a certificate next to the key (KEY-cert.pub) is offered too, here first: a server that trusts
+                // the CA usually does not list the key, and every refused attempt counts toward MaxAuthTries.
+                var attempts: [UserCertificate?] = [nil]
+                switch await keys.certificate(forKey: path) {
+                case .success(let certificate): attempts.insert(certificate, at: 0)
+                case .failure(let error): tried.append("\(error) (not offered)")
+                case nil: break
+                }
+                var accepted = false
+                for certificate in attempts {
+                    if let certificate {
+                        tried.append("publickey \(path) with certificate \(certificate.path) (\(certificate.type))")
+                    } else {
+                        tried.append("publickey \(path) (\(key.type.isEmpty ? "key" : key.type))")
+                    }
+                    let publicKey = certificate?.line ?? []
+                    do {
+                        accepted = try await session.call("authentication", timeout: remaining()) { s -> CallStep<Bool> in
+                            let rc = user.withUnsafeBufferPointer { u in
+                                key.data.withUnsafeBufferPointer { k in
+                                    publicKey.withUnsafeBufferPointer { p in
+                                        k.baseAddress!.withMemoryRebound(to: CChar.self, capacity: k.count) { kp in
+                                            p.baseAddress.map { $0.withMemoryRebound(to: CChar.self, capacity: p.count) { pp in
+                                                libssh2_userauth_publickey_frommemory(s.raw, u.baseAddress, u.count, pp, p.count, kp, k.count, nil)
+                                            } } ?? libssh2_userauth_publickey_frommemory(s.raw, u.baseAddress, u.count, nil, 0, kp, k.count, nil)
+                                        }
+                                    }
                                 }
                             }
+                            if rc == LibSSH2.eagain { return .again }
+                            if rc == 0 { return .done(true) }
+                            if LibSSH2.isFatalToSession(rc) {
+                                return .failed(SSHError.connectionLost(host: target.name, reason: "during authentication: \(LibSSH2.lastError(s.raw).message)"))
+                            }
+                            if let certificate, rc != LIBSSH2_ERROR_AUTHENTICATION_FAILED, rc != LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED {
+                                // Not the server's refusal: libssh2 could not use the certificate.
+                                return .failed(SSHError.userCertificate(
+                                    path: certificate.path, reason: "libssh2 could not log in with it: \(LibSSH2.lastError(s.raw).message) (\(rc))"))
+                            }
+                            return .done(false)
                         }
-                        if rc == LibSSH2.eagain { return .again }
-                        if rc == 0 { return .done(true) }
-                        if LibSSH2.isFatalToSession(rc) {
-                            return .failed(SSHError.connectionLost(host: target.name, reason: "during authentication: \(LibSSH2.lastError(s.raw).message)"))
-                        }
-                        return .done(false)
+                    } catch SSHError.connectionLost where session.serverDisconnectMessage != nil {
+                        // sshd hung up in the middle of the attempts: its words say why (MaxAuthTries, usually).
+                        throw SSHError.authentication(
+                            host: target.name, user: target.user, tried: tried, serverMethods: methods,
+                            hint: Self.disconnectHint(session.serverDisconnectMessage ?? ""))
                     }
-                } catch SSHError.connectionLost where session.serverDisconnectMessage != nil {
-                    // sshd hung up in the middle of the attempts: its words say why (MaxAuthTries, usually).
-                    throw SSHError.authentication(
-                        host: target.name, user: target.user, tried: tried, serverMethods: methods,
-                        hint: Self.disconnectHint(session.serverDisconnectMessage ?? ""))
+                    if accepted { break }
                 }
                 if accepted { return }
                 if key.type == "ssh-rsa" { rsaRefused = true }
