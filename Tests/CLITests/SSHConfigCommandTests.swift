@@ -69,4 +69,37 @@ import FlotillaTesting
             }
         }
     }
+    /// The @cert-authority lines that could vouch for a host's certificate are shown with their file and line: under
+    /// `[host]:port` and the bare name, as ssh looks them up, and not those of other hosts.
+    @Test func certificateAuthoritiesOfEachHostAreShown() async throws {
+        let dir = NSTemporaryDirectory() + "flotilla-sshconfig-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir + "/home/.ssh", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try LocalProcess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir + "/ca"])
+        let ca = try String(contentsOfFile: dir + "/ca.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let fingerprint = try LocalProcess.run(["ssh-keygen", "-l", "-E", "sha256", "-f", dir + "/ca.pub"]).text.split(separator: " ")[1]
+        try """
+            @cert-authority *.example.org \(ca)
+            @cert-authority [db1.internal]:2222 \(ca)
+            @cert-authority other.example.com \(ca)
+
+            """.write(toFile: dir + "/known_hosts", atomically: true, encoding: .utf8)
+        try """
+            web1.example.org
+            db1.internal ansible_port=2222
+            lone.example.com
+
+            """.write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
+        try "".write(toFile: dir + "/ssh_config", atomically: true, encoding: .utf8)
+        let result = try await FlotillaBinary.run(
+            ["ssh-config", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config", "--known-hosts", dir + "/known_hosts"],
+            environment: ["HOME": dir + "/home"])
+        #expect(result.status == 0, "\(result.text)")
+        let blocks = result.text.components(separatedBy: "\n\n")
+        func block(_ host: String) -> String { blocks.first { $0.hasPrefix("host \(host)\n") } ?? "" }
+        #expect(block("web1.example.org").contains("certauthority \(dir)/known_hosts:1 *.example.org ssh-ed25519 \(fingerprint)"), "\(result.text)")
+        #expect(block("db1.internal").contains("certauthority \(dir)/known_hosts:2 [db1.internal]:2222 ssh-ed25519 \(fingerprint)"), "\(result.text)")
+        #expect(!block("lone.example.com").contains("certauthority"), "\(result.text)")
+        #expect(!block("web1.example.org").contains("known_hosts:2"), "\(result.text)")
+    }
 }

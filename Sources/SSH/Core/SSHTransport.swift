@@ -320,6 +320,12 @@ public final class SSHTransport: Transport, Sendable {
         "rsa-sha2-512-cert-v01@openssh.com", "rsa-sha2-256-cert-v01@openssh.com",
     ]
 
+    /// The `@cert-authority` lines of `store` that could vouch for a host certificate of `target`, in file order (what
+    /// `flotilla ssh-config` shows).
+    public static func certificateAuthorities(for target: ConnectionTarget, in store: KnownHostsStore) -> [KnownHostsEntry] {
+        certificateLines(target, store).filter { $0.marker == .certAuthority }
+    }
+
     /// The known_hosts lines that can speak for a host certificate of `target`: those of every name ssh looks the
     /// host up by for its CA (see `HostCertificateCheck.lookupNames`), in file order, each once.
     static func certificateLines(_ target: ConnectionTarget, _ store: KnownHostsStore) -> [KnownHostsEntry] {
