@@ -353,6 +353,25 @@ private struct CertifiedServer {
         #expect(try await setup.openSSH(key: key) == 0)
     }
 
+    /// ssh-add adds `KEY-cert.pub` with the key: the agent's certificate logs in as well.
+    @Test func aCertificateInTheAgentLogsIn() async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
+        let key = try await setup.certifiedKey("ed25519")
+        let agent = try await TestSSHAgent.start(keys: [key])
+        defer { agent.stop() }
+        var options = SSHTransport.Options.isolated()
+        options.useAgent = true
+        options.agentSocket = agent.socket
+        var target = setup.server.target(name: "certuser")
+        target.identityFiles = []
+        target.identitiesOnly = false
+        let session = try await SSHTransport(options: options).open(target)
+        #expect(try await session.run(.shell("echo ok")).stdoutText == "ok\n")
+        await session.close()
+        #expect(setup.server.log.contains("ID unit-user"), "\(setup.server.log)")
+    }
+
     @Test func aCertificateForAnotherPrincipalIsRefusedAndSaidSo() async throws {
         let setup = try await Setup.start()
         defer { setup.stop() }

@@ -78,8 +78,9 @@ import SSH
         #expect(lines.first?.hasSuffix(" \(file)") == true, "\(lines)")
     }
 
-    /// A host that known_hosts trusts through a certificate authority is refused with the @cert-authority line named,
-    /// under strict and under accept-new, which must not pin the plain key in place of the CA's word.
+    /// A host that known_hosts trusts only through a certificate authority and that presents no certificate (this
+    /// server has none) is refused with the @cert-authority line named, under strict and under accept-new, which must
+    /// not pin the plain key in place of the CA's word. (HostCertificateTests: servers with certificates.)
     @Test func aHostVouchedForByACertificateAuthorityIsRefusedNotPinned() async throws {
         let server = try await TestSSHServer.start()
         defer { server.stop() }
