@@ -11,7 +11,7 @@ public struct SSHConfigCommand: AsyncParsableCommand {
         commandName: "ssh-config",
         abstract: "Show how each selected host would be reached (like ssh -G), without connecting.",
         discussion: """
-            One block per host: address, port, user, keys, known_hosts files, host key policy, connect timeout, \
+            One block per host: address, port, user, keys, agent, known_hosts files, host key policy, connect timeout, \
             keepalive interval and become user (passwords shown as ********), and the @cert-authority lines of \
             known_hosts that could vouch for its host certificate (certauthority FILE:LINE ...). A host whose \
             settings Flotilla would refuse shows the refusal with the file and line. Exit status 1 when any host is refused.
@@ -54,6 +54,7 @@ public struct SSHConfigCommand: AsyncParsableCommand {
         ]
         lines += target.identityFiles.map { "identityfile \($0)" }
         lines.append("identitiesonly \(target.identitiesOnly ? "yes" : "no")")
+        if let agent = target.identityAgent { lines.append("identityagent \(agent)") }
         lines += target.knownHostsFiles.map { "userknownhostsfile \($0)" }
         if let global = target.globalKnownHostsFiles { lines.append("globalknownhostsfile \(global.isEmpty ? "none" : global.joined(separator: " "))") }
         if let alias = target.hostKeyAlias { lines.append("hostkeyalias \(alias)") }

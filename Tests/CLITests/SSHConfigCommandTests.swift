@@ -25,6 +25,7 @@ import FlotillaTesting
         try """
             Host web*
               HostName 127.0.0.1
+              IdentityAgent /tmp/flotilla-test-agent.sock
               ConnectTimeout 3
               ServerAliveInterval 15
               User deploy
@@ -51,7 +52,7 @@ import FlotillaTesting
         let result = try await FlotillaBinary.run(["ssh-config", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config"])
         #expect(result.status == 1, "\(result.text)")
         #expect(result.text.contains("refused db1: not connecting"), "\(result.text)")
-        #expect(result.text.contains("\(dir)/ssh_config:8: bindinterface eth9"), "\(result.text)")
+        #expect(result.text.contains("\(dir)/ssh_config:9: bindinterface eth9"), "\(result.text)")
         #expect(fields(result.text, host: "db3")["proxycommand"] == "ssh -W db3:2203 bastion.example.org", "\(result.text)")
         // The jump host resolved through its own Host block, as ssh does.
         #expect(fields(result.text, host: "db2")["proxyjump"] == "ops@10.0.0.1:2200", "\(result.text)")
@@ -64,7 +65,7 @@ import FlotillaTesting
             #expect(ssh.text.contains("host \(host)"), "\(ssh.text.prefix(300))")
             let theirs = fields(ssh.text, host: host)
             let ours = fields(result.text, host: host)
-            for key in ["hostname", "port", "user", "connecttimeout", "serveraliveinterval"] {
+            for key in ["hostname", "port", "user", "connecttimeout", "serveraliveinterval", "identityagent"] {
                 #expect(ours[key] == theirs[key], "\(host) \(key): flotilla \(ours[key] ?? "-"), ssh \(theirs[key] ?? "-")")
             }
         }

@@ -437,8 +437,10 @@ public final class SSHTransport: Transport, Sendable {
         var rsaRefused = false
 
         if offered.contains("publickey") {
-            if options.useAgent, !target.identitiesOnly,
-               let socket = options.agentSocket ?? ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] {
+            // The host's IdentityAgent (a socket, or none), else the run's agent.
+            let agentSocket = target.identityAgent.map { $0 == "none" ? nil : $0 }
+                ?? options.agentSocket ?? ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"]
+            if options.useAgent, !target.identitiesOnly, let socket = agentSocket {
                 let (ok, description) = try await agentAuth(session, user: user, socket: socket, timeout: remaining())
                 if let description { tried.append(description) }
                 if ok { return }
