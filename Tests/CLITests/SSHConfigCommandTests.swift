@@ -103,4 +103,30 @@ import FlotillaTesting
         #expect(!block("lone.example.com").contains("certauthority"), "\(result.text)")
         #expect(!block("web1.example.org").contains("known_hosts:2"), "\(result.text)")
     }
+
+    /// `flotilla_jump` is `-o ProxyJump=...` first on the inventory's ssh command line: it wins over ssh_config and
+    /// the hops resolve through their own Host blocks; a malformed value refuses the host naming the variable.
+    @Test func flotillaJumpIsAProxyJump() async throws {
+        let dir = NSTemporaryDirectory() + "flotilla-sshconfig-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            Host app*
+              ProxyJump other.example.org
+            Host bastion.example.org
+              HostName 10.0.0.1
+            """.write(toFile: dir + "/ssh_config", atomically: true, encoding: .utf8)
+        try """
+            app1 flotilla_jump=ops@bastion.example.org:2200
+            app2 flotilla_jump=ops@:bad:
+            app3
+
+            """.write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
+        let result = try await FlotillaBinary.run(["ssh-config", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config"])
+        #expect(result.status == 1, "\(result.text)")
+        #expect(fields(result.text, host: "app1")["proxyjump"] == "ops@10.0.0.1:2200", "\(result.text)")
+        #expect(fields(result.text, host: "app3")["proxyjump"]?.hasSuffix("@other.example.org:22") == true, "\(result.text)")
+        #expect(result.text.contains("refused app2"), "\(result.text)")
+        #expect(result.text.contains("flotilla_jump"), "\(result.text)")
+    }
 }
