@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Makes the pkg-config package `flotilla-libssh2` (Package.swift's CLibSSH2 target) point at a libssh2 >= 1.11,
-# the first release that signs RSA keys with rsa-sha2-256/512 (OpenSSH 8.8+ refuses the SHA-1 `ssh-rsa` that
-# 1.10 sends). Called by setup.sh, as root. Idempotent: does nothing when it is already in place.
+# Makes the pkg-config package `flotilla-libssh2` (Package.swift's CLibSSH2 target) point at Flotilla's own build
+# of libssh2 1.11 or later: 1.11 is the first release that signs RSA keys with rsa-sha2-256/512 (OpenSSH 8.8+
+# refuses the SHA-1 `ssh-rsa` that 1.10 sends), and the patches in patches/libssh2/ make it load OpenSSH
+# certificate host keys (docs/architecture.md says why). Called by setup.sh, as root. Idempotent: does nothing
+# when it is already in place.
 #
-# - The system's libssh2 is 1.11 or later (Debian 13 and later): flotilla-libssh2 requires it, nothing is built.
-# - Otherwise (Debian 12 has 1.10): Debian trixie's libssh2 source package (Debian's patches and security fixes
-#   included) is fetched with `apt-get source` from a deb-src-only trixie entry and built as a static library
-#   into /opt/flotilla/libssh2. Static, so every binary that links it (flotilla, the test runner, benchmarks)
-#   carries 1.11 inside and can never load the system's 1.10 at run time. Rebuilt only when missing, or when
-#   FLOTILLA_REBUILD_LIBSSH2=1 asks for it (to pick up a newer trixie security update).
+# Debian trixie's libssh2 source package (Debian's patches and security fixes included) is fetched with
+# `apt-get source` from a deb-src-only trixie entry, Flotilla's patches are applied with `patch -p1`, and it is
+# built as a static library into /opt/flotilla/libssh2. Static, so every binary that links it (flotilla, the test
+# runner, benchmarks) carries it inside and can never load the system's libssh2 at run time. The system's libssh2
+# is never used, even when it is 1.11 or later: it lacks the certificate patch. Rebuilt when missing, when the
+# patches changed (their checksum is kept in $PREFIX/PATCHES), or when FLOTILLA_REBUILD_LIBSSH2=1 asks for it
+# (to pick up a newer trixie security update).
 set -euo pipefail
 PREFIX=/opt/flotilla/libssh2
+PATCHES=$(cd "$(dirname "$0")/../patches/libssh2" && pwd)
+# The stamp of the patch set: a build made with other patches (or none) is rebuilt.
+patchset=$(cat "$PATCHES"/*.patch | sha256sum | cut -c1-16)
 PC=/usr/local/lib/pkgconfig/flotilla-libssh2.pc
 SOURCES=/etc/apt/sources.list.d/flotilla-trixie-src.sources
 say() { echo "libssh2.sh: $*" >&2; }
@@ -27,18 +33,9 @@ mkdir -p /opt/flotilla
 exec 9>/opt/flotilla/.libssh2.lock
 flock 9 # one build at a time when several checkouts run setup.sh at once
 
-system_version=$(pkg-config --modversion libssh2 2>/dev/null || echo 0)
-if at_least_1_11 "$system_version"; then
-  write_if_changed "$PC" "# Written by Flotilla's scripts/libssh2.sh: the system's libssh2 is recent enough.
-Name: flotilla-libssh2
-Description: libssh2 for Flotilla (the system's, $system_version)
-Version: $system_version
-Requires: libssh2 >= 1.11"
-  exit 0
-fi
-
 built=$(cat "$PREFIX/VERSION" 2>/dev/null || echo 0)
 if [ "${FLOTILLA_REBUILD_LIBSSH2:-0}" != 1 ] && at_least_1_11 "${built%%-*}" \
+   && [ "$(cat "$PREFIX/PATCHES" 2>/dev/null)" = "$patchset" ] \
    && [ -f "$PREFIX/lib/libssh2.a" ] && [ -f "$PREFIX/include/libssh2.h" ]; then
   :
 else
@@ -62,7 +59,10 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
   src=$(find "$scratch" -mindepth 1 -maxdepth 1 -type d -name 'libssh2-*' | head -n 1)
   version=$(cd "$src" && dpkg-parsechangelog -S Version)
   at_least_1_11 "${version%%-*}" || { say "trixie offers libssh2 $version, not 1.11 or later"; exit 1; }
-  say "building libssh2 $version (Debian trixie source) into $PREFIX"
+  for patch in "$PATCHES"/*.patch; do
+    patch -s -p1 -d "$src" < "$patch" || { say "$(basename "$patch") does not apply to libssh2 $version"; exit 1; }
+  done
+  say "building libssh2 $version (Debian trixie source, patches $patchset) into $PREFIX"
   (
     cd "$src"
     ./configure -q --prefix="$PREFIX" --disable-shared --enable-static --with-pic \
@@ -74,6 +74,7 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
   ) 2>&1 >/dev/null | { grep -v "libtool --finish" || true; } >&2 # (no shared library: nothing to finish)
   rm -f "$scratch/stage$PREFIX/lib/libssh2.la"
   echo "$version" > "$scratch/stage$PREFIX/VERSION"
+  echo "$patchset" > "$scratch/stage$PREFIX/PATCHES"
   # Swap the whole prefix at once: a half-written one is never in place.
   rm -rf "$PREFIX.new" "$PREFIX.old"
   mv "$scratch/stage$PREFIX" "$PREFIX.new"
@@ -84,13 +85,13 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
 fi
 
 version=$(cat "$PREFIX/VERSION")
-write_if_changed "$PC" "# Written by Flotilla's scripts/libssh2.sh: Debian trixie's libssh2 $version, static, in $PREFIX.
+write_if_changed "$PC" "# Written by Flotilla's scripts/libssh2.sh: Debian trixie's libssh2 $version with Flotilla's patches ($(cat "$PREFIX/PATCHES")), static, in $PREFIX.
 prefix=$PREFIX
 libdir=\${prefix}/lib
 includedir=\${prefix}/include
 
 Name: flotilla-libssh2
-Description: libssh2 for Flotilla (Debian trixie source $version, static)
+Description: libssh2 for Flotilla (Debian trixie source $version, patched, static)
 Version: ${version%%-*}
 Libs: -L\${libdir} -lssh2 -lssl -lcrypto -lz
 Cflags: -I\${includedir}"

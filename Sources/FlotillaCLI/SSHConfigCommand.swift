@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import FlotillaCore
 import Inventory
+import SSH
 
 /// `flotilla ssh-config`: how each host would be reached, resolved from the inventory, its ssh arguments and the
 /// OpenSSH client config, in the style of `ssh -G`, to compare with what ssh says.
@@ -10,9 +11,10 @@ public struct SSHConfigCommand: AsyncParsableCommand {
         commandName: "ssh-config",
         abstract: "Show how each selected host would be reached (like ssh -G), without connecting.",
         discussion: """
-            One block per host: address, port, user, keys, known_hosts files, host key policy, connect timeout, \
-            keepalive interval and become user (passwords shown as ********). A host whose settings Flotilla \
-            would refuse shows the refusal with the file and line. Exit status 1 when any host is refused.
+            One block per host: address, port, user, keys, agent, known_hosts files, host key policy, connect timeout, \
+            keepalive interval and become user (passwords shown as ********), and the @cert-authority lines of \
+            known_hosts that could vouch for its host certificate (certauthority FILE:LINE ...). A host whose \
+            settings Flotilla would refuse shows the refusal with the file and line. Exit status 1 when any host is refused.
             """)
 
     @OptionGroup public var inventory: InventoryOptions
@@ -25,9 +27,17 @@ public struct SSHConfigCommand: AsyncParsableCommand {
         let (resolver, loaded, hosts) = try await loadSelection(inventory, fleet)
         var refused = false
         var out = ""
+        var stores: [[String]: KnownHostsStore] = [:]
         for host in hosts {
             do {
-                out += Self.describe(try resolver.target(for: host, in: loaded)) + "\n"
+                let target = try resolver.target(for: host, in: loaded)
+                // The files the transport reads for this host (see SSHTransport.knownHosts(for:)), each set read once.
+                let extra = target.knownHostsFiles + fleet.knownHosts
+                let global = target.globalKnownHostsFiles ?? KnownHostsStore.defaultGlobalFiles
+                let key = extra + ["global:"] + global
+                let store = stores[key] ?? KnownHostsStore.forUser(extraFiles: extra, globalFiles: global)
+                stores[key] = store
+                out += Self.describe(target, authorities: SSHTransport.certificateAuthorities(for: target, in: store)) + "\n"
             } catch {
                 refused = true
                 out += "host \(host.name)\nrefused \(error)\n\n"
@@ -38,15 +48,19 @@ public struct SSHConfigCommand: AsyncParsableCommand {
         if refused { throw ExitCode.failure }
     }
 
-    static func describe(_ target: ConnectionTarget) -> String {
+    static func describe(_ target: ConnectionTarget, authorities: [KnownHostsEntry] = []) -> String {
         var lines = [
             "host \(target.name)", "hostname \(target.address)", "port \(target.port)", "user \(target.user)",
         ]
         lines += target.identityFiles.map { "identityfile \($0)" }
         lines.append("identitiesonly \(target.identitiesOnly ? "yes" : "no")")
+        if let agent = target.identityAgent { lines.append("identityagent \(agent)") }
         lines += target.knownHostsFiles.map { "userknownhostsfile \($0)" }
         if let global = target.globalKnownHostsFiles { lines.append("globalknownhostsfile \(global.isEmpty ? "none" : global.joined(separator: " "))") }
         if let alias = target.hostKeyAlias { lines.append("hostkeyalias \(alias)") }
+        lines += authorities.map {
+            "certauthority \($0.file):\($0.line) \($0.hostField) \($0.key.type) \($0.key.fingerprintSHA256)"
+        }
         lines.append("stricthostkeychecking \(target.hostKeyPolicy?.rawValue ?? "strict (default)")")
         // Seconds, as ssh -G prints them.
         func seconds(_ d: Duration) -> String {

@@ -33,6 +33,9 @@ public struct ConnectionTarget: Sendable, Hashable {
     /// `ProxyCommand`, tokens expanded: a local command (run by `sh -c`) whose stdin and stdout carry the
     /// connection instead of a TCP socket.
     public var proxyCommand: String?
+    /// ssh_config's `IdentityAgent`: the ssh-agent socket whose keys are offered to this host, or `none` for no
+    /// agent; nil for the run's default (`SSH_AUTH_SOCK`).
+    public var identityAgent: String?
 
     public init(
         name: String,

@@ -19,7 +19,7 @@ public import FlotillaCore
 /// | knownHostsFile | `flotilla_known_hosts_file` |
 /// | hostKeyPolicy | `ansible_host_key_checking`/`ansible_ssh_host_key_checking` (false is `off`, true `strict`), overridden by `flotilla_host_key_policy` (strict, accept-new, off) |
 /// | connection | `ansible_connection` |
-/// | sshArguments | the words of `ansible_ssh_args`, `ansible_ssh_common_args` and `ansible_ssh_extra_args`, in that order (as Ansible puts them on ssh's command line) |
+/// | sshArguments | `-o ProxyJump=VALUE` for `flotilla_jump`, then the words of `ansible_ssh_args`, `ansible_ssh_common_args` and `ansible_ssh_extra_args`, in that order (as Ansible puts them on ssh's command line) |
 ///
 /// A variable set to null counts as unset. Paths are kept as written (`~` is not expanded here).
 public struct HostConnectionVars: Sendable, Hashable {
@@ -152,6 +152,12 @@ public struct HostConnectionVars: Sendable, Hashable {
             vars.hostKeyPolicy = parsed
         }
         vars.connection = try string("ansible_connection")
+        // Flotilla's own shorthand for a bastion: first on the command line, so it wins over a ProxyJump in the
+        // ssh arguments below and in ssh_config (the first value wins).
+        if let jump = try string("flotilla_jump") {
+            vars.sshArguments = ["-o", "ProxyJump=" + jump.trimmingWhitespace()]
+            vars.sshArgumentVariables = ["flotilla_jump"]
+        }
         for variable in ["ansible_ssh_args", "ansible_ssh_common_args", "ansible_ssh_extra_args"] {
             guard let text = try string(variable) else { continue }
             do {

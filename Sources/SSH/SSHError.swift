@@ -22,15 +22,21 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     case authentication(host: String, user: String, tried: [String], serverMethods: String, hint: String?)
     /// A private key could not be read or decrypted.
     case privateKey(path: String, reason: String)
+    /// A user certificate (`IDENTITY-cert.pub`) that libssh2 could not log in with.
+    case userCertificate(path: String, reason: String)
     /// The connection dropped while a command ran.
     case connectionLost(host: String, reason: String)
     /// A libssh2 call failed.
     case protocolError(host: String, operation: String, code: Int32, message: String)
     /// The session was closed before the operation.
     case closed(host: String)
-    /// known_hosts trusts the host only through a `@cert-authority` line, and Flotilla cannot check host
-    /// certificates: the plain key is refused rather than pinned under another trust than the user chose.
-    case hostCertificateUnsupported(host: String, keyType: String, fingerprint: String, file: String, line: Int)
+    /// known_hosts trusts the host only through a `@cert-authority` line, and the server presented a plain key (it
+    /// has no host certificate, or none of a type Flotilla can check): refused rather than pinned under another
+    /// trust than the user chose.
+    case noHostCertificate(host: String, keyType: String, fingerprint: String, file: String, line: Int)
+    /// The server's host certificate is not vouched for by known_hosts (`reason`: wrong CA, expired, not a listed
+    /// principal...) and its key is not listed as a plain key either. `file`/`line`: the @cert-authority line.
+    case hostCertificateRefused(host: String, fingerprint: String, reason: String, file: String?, line: Int?)
 
     public var description: String {
         switch self {
@@ -57,17 +63,23 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "; the server accepts: \(methods.isEmpty ? "unknown" : methods)" + (hint.map { ". \($0)" } ?? "")
         case .privateKey(let path, let reason):
             "private key \(path): \(reason)"
+        case .userCertificate(let path, let reason):
+            "certificate \(path): \(reason)"
         case .connectionLost(let host, let reason):
             "\(host): connection lost: \(reason)"
         case .protocolError(let host, let operation, let code, let message):
             "\(host): \(operation) failed: \(message) (libssh2 \(code))"
         case .closed(let host):
             "\(host): the connection is closed"
-        case .hostCertificateUnsupported(let host, let type, let fingerprint, let file, let line):
-            "\(host): known_hosts trusts this host only through the @cert-authority line at \(file):\(line), and Flotilla "
-                + "cannot check host certificates (libssh2 negotiates plain host keys only). Its plain \(type) key \(fingerprint) "
-                + "is listed nowhere, so it is refused, also under accept-new (which would pin it in place of the CA's word). "
-                + "Add that key to known_hosts once you have checked it."
+        case .noHostCertificate(let host, let type, let fingerprint, let file, let line):
+            "\(host): known_hosts trusts this host only through the @cert-authority line at \(file):\(line), but the server "
+                + "presented its plain \(type) key \(fingerprint), no host certificate. That key is listed nowhere, so it is "
+                + "refused, also under accept-new (which would pin it in place of the CA's word). Give the server a host "
+                + "certificate (sshd's HostCertificate), or add that key to known_hosts once you have checked it."
+        case .hostCertificateRefused(let host, let fingerprint, let reason, let file, let line):
+            "\(host): host certificate refused: \(reason)"
+                + (file.map { " (@cert-authority line at \($0):\(line ?? 0))" } ?? "")
+                + "; its key \(fingerprint) is not listed as a plain key either. Refused, also under accept-new."
         }
     }
 
@@ -75,7 +87,8 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isUnreachable: Bool {
         switch self {
         case .resolve, .connect, .deadline, .handshake, .unknownHostKey, .changedHostKey, .revokedHostKey,
-             .recordHostKey, .authentication, .privateKey, .connectionLost, .closed, .hostCertificateUnsupported:
+             .recordHostKey, .authentication, .privateKey, .userCertificate, .connectionLost, .closed, .noHostCertificate,
+             .hostCertificateRefused:
             true
         case .protocolError:
             false

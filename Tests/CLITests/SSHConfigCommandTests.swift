@@ -25,6 +25,7 @@ import FlotillaTesting
         try """
             Host web*
               HostName 127.0.0.1
+              IdentityAgent /tmp/flotilla-test-agent.sock
               ConnectTimeout 3
               ServerAliveInterval 15
               User deploy
@@ -51,7 +52,7 @@ import FlotillaTesting
         let result = try await FlotillaBinary.run(["ssh-config", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config"])
         #expect(result.status == 1, "\(result.text)")
         #expect(result.text.contains("refused db1: not connecting"), "\(result.text)")
-        #expect(result.text.contains("\(dir)/ssh_config:8: bindinterface eth9"), "\(result.text)")
+        #expect(result.text.contains("\(dir)/ssh_config:9: bindinterface eth9"), "\(result.text)")
         #expect(fields(result.text, host: "db3")["proxycommand"] == "ssh -W db3:2203 bastion.example.org", "\(result.text)")
         // The jump host resolved through its own Host block, as ssh does.
         #expect(fields(result.text, host: "db2")["proxyjump"] == "ops@10.0.0.1:2200", "\(result.text)")
@@ -64,9 +65,68 @@ import FlotillaTesting
             #expect(ssh.text.contains("host \(host)"), "\(ssh.text.prefix(300))")
             let theirs = fields(ssh.text, host: host)
             let ours = fields(result.text, host: host)
-            for key in ["hostname", "port", "user", "connecttimeout", "serveraliveinterval"] {
+            for key in ["hostname", "port", "user", "connecttimeout", "serveraliveinterval", "identityagent"] {
                 #expect(ours[key] == theirs[key], "\(host) \(key): flotilla \(ours[key] ?? "-"), ssh \(theirs[key] ?? "-")")
             }
         }
+    }
+    /// The @cert-authority lines that could vouch for a host's certificate are shown with their file and line: under
+    /// `[host]:port` and the bare name, as ssh looks them up, and not those of other hosts.
+    @Test func certificateAuthoritiesOfEachHostAreShown() async throws {
+        let dir = NSTemporaryDirectory() + "flotilla-sshconfig-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir + "/home/.ssh", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try LocalProcess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir + "/ca"])
+        let ca = try String(contentsOfFile: dir + "/ca.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let fingerprint = try LocalProcess.run(["ssh-keygen", "-l", "-E", "sha256", "-f", dir + "/ca.pub"]).text.split(separator: " ")[1]
+        try """
+            @cert-authority *.example.org \(ca)
+            @cert-authority [db1.internal]:2222 \(ca)
+            @cert-authority other.example.com \(ca)
+
+            """.write(toFile: dir + "/known_hosts", atomically: true, encoding: .utf8)
+        try """
+            web1.example.org
+            db1.internal ansible_port=2222
+            lone.example.com
+
+            """.write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
+        try "".write(toFile: dir + "/ssh_config", atomically: true, encoding: .utf8)
+        let result = try await FlotillaBinary.run(
+            ["ssh-config", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config", "--known-hosts", dir + "/known_hosts"],
+            environment: ["HOME": dir + "/home"])
+        #expect(result.status == 0, "\(result.text)")
+        let blocks = result.text.components(separatedBy: "\n\n")
+        func block(_ host: String) -> String { blocks.first { $0.hasPrefix("host \(host)\n") } ?? "" }
+        #expect(block("web1.example.org").contains("certauthority \(dir)/known_hosts:1 *.example.org ssh-ed25519 \(fingerprint)"), "\(result.text)")
+        #expect(block("db1.internal").contains("certauthority \(dir)/known_hosts:2 [db1.internal]:2222 ssh-ed25519 \(fingerprint)"), "\(result.text)")
+        #expect(!block("lone.example.com").contains("certauthority"), "\(result.text)")
+        #expect(!block("web1.example.org").contains("known_hosts:2"), "\(result.text)")
+    }
+
+    /// `flotilla_jump` is `-o ProxyJump=...` first on the inventory's ssh command line: it wins over ssh_config and
+    /// the hops resolve through their own Host blocks; a malformed value refuses the host naming the variable.
+    @Test func flotillaJumpIsAProxyJump() async throws {
+        let dir = NSTemporaryDirectory() + "flotilla-sshconfig-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            Host app*
+              ProxyJump other.example.org
+            Host bastion.example.org
+              HostName 10.0.0.1
+            """.write(toFile: dir + "/ssh_config", atomically: true, encoding: .utf8)
+        try """
+            app1 flotilla_jump=ops@bastion.example.org:2200
+            app2 flotilla_jump=ops@:bad:
+            app3
+
+            """.write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
+        let result = try await FlotillaBinary.run(["ssh-config", "-i", dir + "/hosts.ini", "-F", dir + "/ssh_config"])
+        #expect(result.status == 1, "\(result.text)")
+        #expect(fields(result.text, host: "app1")["proxyjump"] == "ops@10.0.0.1:2200", "\(result.text)")
+        #expect(fields(result.text, host: "app3")["proxyjump"]?.hasSuffix("@other.example.org:22") == true, "\(result.text)")
+        #expect(result.text.contains("refused app2"), "\(result.text)")
+        #expect(result.text.contains("flotilla_jump"), "\(result.text)")
     }
 }

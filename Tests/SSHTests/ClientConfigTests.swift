@@ -582,4 +582,37 @@ import Testing
             }
         }
     }
+
+    /// IdentityAgent as ssh reads it: the first value wins; `none` and `SSH_AUTH_SOCK` as written; `~`, `%` tokens and
+    /// `${NAME}` expanded; `$NAME` is the variable's value, and no agent when it is unset.
+    @Test func identityAgentIsResolvedAsSshResolvesIt() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let config = try f.parse("""
+            Host a
+              IdentityAgent ~/.ssh/agent-%h.sock
+              IdentityAgent /ignored
+            Host b
+              IdentityAgent none
+            Host c
+              IdentityAgent SSH_AUTH_SOCK
+            Host d
+              IdentityAgent $KEYDIR
+            Host e
+              IdentityAgent $UNSET_VAR
+            Host f
+              IdentityAgent ${KEYDIR}/agent.sock
+            """)
+        #expect(config.resolve(host: "a").identityAgent == f.home + "/.ssh/agent-a.sock")
+        #expect(config.resolve(host: "b").identityAgent == "none")
+        #expect(config.resolve(host: "c").identityAgent == "SSH_AUTH_SOCK")
+        #expect(config.resolve(host: "d").identityAgent == "/srv/keys")
+        #expect(config.resolve(host: "e").identityAgent == "none")
+        #expect(config.resolve(host: "f").identityAgent == "/srv/keys/agent.sock")
+        #expect(config.resolve(host: "g").identityAgent == nil)
+        #expect(config.resolve(host: "a").refusals.isEmpty)
+        // A broken value names the line.
+        #expect(f.error("Host x\n  IdentityAgent $not-a-name\n").map { "\($0)" }?.contains("test_config:2: bad identityagent value") == true)
+        #expect(f.error("Host x\n  IdentityAgent /run/%Q.sock\n") != nil)
+    }
 }

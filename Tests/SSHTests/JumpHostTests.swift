@@ -52,6 +52,32 @@ import SSH
         }
     }
 
+    /// The bastion's connection sends keepalives at its ServerAliveInterval while it carries an idle host's channel
+    /// (a NAT or firewall in front of a bastion must not drop a run's only way in).
+    @Test func theJumpConnectionSendsKeepalivesWhileItCarriesChannels() async throws {
+        let bastion = try await TestSSHServer.start(logLevel: "DEBUG1")
+        defer { bastion.stop() }
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        var hop = bastion.target(name: "bastion")
+        hop.keepaliveInterval = .seconds(1)
+        var target = behind([hop], server, name: "idle")
+        target.keepaliveInterval = .zero  // none of its own: only the jump connection's count
+        let session = try await transport().connect(target)
+        #expect(try await session.run(.shell("echo ok")).stdoutText == "ok\n")
+        func keepalives() -> Int { bastion.log.components(separatedBy: "rtype keepalive@libssh2.org").count - 1 }
+        // At least two, a second apart at most; waited for, not timed (the machine may be slow).
+        var waited = 0
+        while keepalives() < 2, waited < 600 {
+            try await Task.sleep(for: .milliseconds(100))
+            waited += 1
+        }
+        #expect(keepalives() >= 2, "\(bastion.log.suffix(2000))")
+        // The channel still carries the host's session.
+        #expect(try await session.run(.shell("echo still")).stdoutText == "still\n")
+        await session.close()
+    }
+
     @Test func megabytesFlowBothWaysThroughTheTunnelIntact() async throws {
         try await withFleet(hosts: 1) { bastion, targets in
             let session = try await transport().connect(behind([bastion.target(name: "bastion")], targets[0], name: "big"))

@@ -78,8 +78,9 @@ import SSH
         #expect(lines.first?.hasSuffix(" \(file)") == true, "\(lines)")
     }
 
-    /// A host that known_hosts trusts through a certificate authority is refused with the @cert-authority line named,
-    /// under strict and under accept-new, which must not pin the plain key in place of the CA's word.
+    /// A host that known_hosts trusts only through a certificate authority and that presents no certificate (this
+    /// server has none) is refused with the @cert-authority line named, under strict and under accept-new, which must
+    /// not pin the plain key in place of the CA's word. (HostCertificateTests: servers with certificates.)
     @Test func aHostVouchedForByACertificateAuthorityIsRefusedNotPinned() async throws {
         let server = try await TestSSHServer.start()
         defer { server.stop() }
@@ -403,4 +404,32 @@ final class Counter: @unchecked Sendable {
     private var count = 0
     func increment() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+
+    /// A host's IdentityAgent is the agent whose keys are offered to it: its socket rather than the run's, and `none`
+    /// for no agent at all.
+    @Test func aHostsIdentityAgentDecidesWhichAgentIsAsked() async throws {
+        let server = try await TestSSHServer.start()
+        defer { server.stop() }
+        let agent = try await TestSSHAgent.start(keys: [server.userKeyPath])
+        defer { agent.stop() }
+        var options = SSHTransport.Options.isolated()
+        options.useAgent = true
+        options.agentSocket = server.directory + "/no-agent-here.sock"
+        var target = server.target()
+        target.identityFiles = []
+        target.identitiesOnly = false
+        target.identityAgent = agent.socket
+        let session = try await SSHTransport(options: options).connect(target)
+        #expect(try await session.run(.shell("echo ok")).stdoutText == "ok\n")
+        await session.close()
+        // The run's agent holds the key, but the host says none.
+        options.agentSocket = agent.socket
+        target.identityAgent = "none"
+        let error = await #expect(throws: SSHError.self) { try await SSHTransport(options: options).connect(target) }
+        guard case .authentication(_, _, let tried, _, _) = error else {
+            Issue.record("expected authentication, got \(String(describing: error))")
+            return
+        }
+        #expect(!tried.contains { $0.hasPrefix("ssh-agent") }, "\(tried)")
+    }
 }

@@ -142,6 +142,7 @@ public struct TargetResolver: Sendable {
         target.keepaliveInterval = ssh.serverAliveInterval
         target.globalKnownHostsFiles = ssh.globalKnownHostsFiles?.map(expandTilde)
         target.hostKeyAlias = ssh.hostKeyAlias
+        target.identityAgent = ssh.identityAgent == "SSH_AUTH_SOCK" ? nil : ssh.identityAgent
         if let command = ssh.proxyCommand, !command.isEmpty {
             target.proxyCommand = SSHClientConfig.expandProxyCommand(
                 command, name: host.name, hostName: target.address, port: target.port, user: target.user)
@@ -183,6 +184,7 @@ public struct TargetResolver: Sendable {
             jump.keepaliveInterval = ssh.serverAliveInterval
             jump.globalKnownHostsFiles = ssh.globalKnownHostsFiles?.map(expandTilde)
             jump.hostKeyAlias = ssh.hostKeyAlias
+            jump.identityAgent = ssh.identityAgent == "SSH_AUTH_SOCK" ? nil : ssh.identityAgent
             chain.append(jump)
         }
         return chain

@@ -38,6 +38,8 @@ enum ConfigOption: Sendable, Hashable {
     case globalKnownHostsFiles([String])
     /// `HostKeyAlias`.
     case hostKeyAlias(String)
+    /// `IdentityAgent` as written: `none`, `SSH_AUTH_SOCK`, `$NAME` or a socket path (tokens unexpanded).
+    case identityAgent(String)
     /// `ProxyCommand`: the command line as written, tokens unexpanded; empty for `none`.
     case proxyCommand(String)
     /// A keyword that changes where or how ssh connects (ProxyJump, HostKeyAlias, Ciphers...) and that Flotilla

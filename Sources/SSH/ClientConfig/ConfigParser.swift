@@ -116,6 +116,19 @@ struct ConfigParser {
             return .option(.globalKnownHostsFiles(args))
         case "hostkeyalias":
             return .option(.hostKeyAlias(try single(args, at: at)))
+        case "identityagent":
+            // As OpenSSH's parse_agent_path: none and SSH_AUTH_SOCK as written, $NAME an environment variable.
+            let value = try single(args, at: at)
+            if value == "none" || value == "SSH_AUTH_SOCK" { return .option(.identityAgent(value)) }
+            if value.hasPrefix("$"), !value.hasPrefix("${") {
+                let name = value.dropFirst()
+                guard !name.isEmpty, name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }) else {
+                    throw at.bad(value, expected: "none, SSH_AUTH_SOCK, $NAME or a socket path")
+                }
+                return .option(.identityAgent(value))
+            }
+            try checkPath(value, at: at)
+            return .option(.identityAgent(value))
         case "proxycommand":
             let command = split.rest
             if command.lowercased() == "none" { return .option(.proxyCommand("")) }
@@ -150,7 +163,7 @@ struct ConfigParser {
         "proxyusefdpass", "knownhostscommand",
         "bindaddress", "bindinterface", "addressfamily", "canonicalizehostname", "kexalgorithms", "ciphers", "macs",
         "hostkeyalgorithms", "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes", "casignaturealgorithms",
-        "certificatefile", "pkcs11provider", "securitykeyprovider", "identityagent", "pubkeyauthentication",
+        "certificatefile", "pkcs11provider", "securitykeyprovider", "pubkeyauthentication",
     ]
 
     /// Why a keyword Flotilla does not implement would change where or how the connection goes; nil for the
@@ -176,8 +189,6 @@ struct ConfigParser {
             return "it logs in with a user certificate"
         case "pkcs11provider", "securitykeyprovider":
             return value == "none" ? nil : "it takes keys from a hardware token"
-        case "identityagent":
-            return ["ssh_auth_sock", "$ssh_auth_sock"].contains(value) ? nil : "it changes which agent's keys are offered"
         case "pubkeyauthentication":
             return ["no", "false"].contains(value) ? "it forbids the public-key login Flotilla would use" : nil
         default:

@@ -89,6 +89,13 @@ public struct SSHClientConfig: Sendable {
             proxyCommand: values.proxyCommand,
             globalKnownHostsFiles: values.globalKnownHostsFiles?.map(expandPath),
             hostKeyAlias: values.hostKeyAlias,
+            identityAgent: values.identityAgent.map { agent -> String in
+                // As ssh.c: ~, % tokens and ${NAME} expanded; then a $NAME that is unset means no agent.
+                if agent == "none" || agent == "SSH_AUTH_SOCK" { return agent }
+                let expanded = expandPath(agent)
+                guard agent.hasPrefix("$"), !agent.hasPrefix("${") else { return expanded }
+                return context.environment[String(expanded.dropFirst())].flatMap { $0.isEmpty ? nil : $0 } ?? "none"
+            },
             refusals: values.refusals,
             unimplementedKeywords: values.unhonouredSeen
         )
@@ -181,6 +188,7 @@ private struct ResolvedValues {
     var proxyCommand: String?
     var globalKnownHostsFiles: [String]?
     var hostKeyAlias: String?
+    var identityAgent: String?
     /// The first value of each unhonoured keyword (first wins, as for the others), harmless ones included.
     private(set) var unhonouredSeen = Set<String>()
     private(set) var refusals = [SSHConfigRefusal]()
@@ -211,6 +219,7 @@ private struct ResolvedValues {
         case .proxyCommand(let v): if proxyJump == nil, proxyCommand == nil { proxyCommand = v }
         case .globalKnownHostsFiles(let v): if globalKnownHostsFiles == nil { globalKnownHostsFiles = v }
         case .hostKeyAlias(let v): if hostKeyAlias == nil { hostKeyAlias = v }
+        case .identityAgent(let v): if identityAgent == nil { identityAgent = v }
         case .unhonoured: break
         }
     }

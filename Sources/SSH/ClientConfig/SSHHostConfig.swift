@@ -30,6 +30,9 @@ public struct SSHHostConfig: Sendable, Hashable {
     public var globalKnownHostsFiles: [String]?
     /// `HostKeyAlias`.
     public var hostKeyAlias: String?
+    /// `IdentityAgent`: `none` (no agent), `SSH_AUTH_SOCK` (the environment's), or the agent's socket path,
+    /// expanded (a `$NAME` that is unset gives `none`, as in ssh); nil when unset.
+    public var identityAgent: String?
     /// Lines that apply to this host and would make ssh connect elsewhere or otherwise, in a way Flotilla does
     /// not implement. A host with any is refused (`SSHConfigError.unhonoured`).
     public var refusals: [SSHConfigRefusal]
@@ -42,8 +45,10 @@ public struct SSHHostConfig: Sendable, Hashable {
         identitiesOnly: Bool? = nil, strictHostKeyChecking: HostKeyPolicy? = nil,
         userKnownHostsFiles: [String]? = nil, connectTimeout: Duration? = nil, serverAliveInterval: Duration? = nil,
         proxyJump: [JumpSpec]? = nil, proxyCommand: String? = nil, globalKnownHostsFiles: [String]? = nil,
-        hostKeyAlias: String? = nil, refusals: [SSHConfigRefusal] = [], unimplementedKeywords: Set<String> = []
+        hostKeyAlias: String? = nil, identityAgent: String? = nil, refusals: [SSHConfigRefusal] = [],
+        unimplementedKeywords: Set<String> = []
     ) {
+        self.identityAgent = identityAgent
         self.proxyJump = proxyJump
         self.proxyCommand = proxyCommand
         self.globalKnownHostsFiles = globalKnownHostsFiles
@@ -104,6 +109,7 @@ extension SSHHostConfig {
             proxyCommand: proxyCommand ?? (proxyJump == nil ? other.proxyCommand : nil),
             globalKnownHostsFiles: globalKnownHostsFiles ?? other.globalKnownHostsFiles,
             hostKeyAlias: hostKeyAlias ?? other.hostKeyAlias,
+            identityAgent: identityAgent ?? other.identityAgent,
             refusals: refusals + other.refusals, unimplementedKeywords: unimplementedKeywords.union(other.unimplementedKeywords))
     }
 }

@@ -10,6 +10,16 @@ struct PrivateKey: Sendable {
     let data: [UInt8]
 }
 
+/// A user certificate (`IDENTITY-cert.pub`, as `ssh-keygen -s` writes it next to `IDENTITY.pub`), offered before
+/// its key by `libssh2_userauth_publickey_frommemory`, which takes it as the public key.
+struct UserCertificate: Sendable {
+    let path: String
+    /// The certificate type, e.g. `ssh-ed25519-cert-v01@openssh.com`.
+    let type: String
+    /// The file's first line, `TYPE BASE64 [COMMENT]`.
+    let line: [UInt8]
+}
+
 /// What the first lines of a private key file tell without decrypting it.
 struct PrivateKeyInfo: Equatable {
     var type: String
@@ -90,6 +100,46 @@ final class KeyStore: Sendable {
             return task
         }
         return try await task.value
+    }
+
+    /// The certificate OpenSSH would use with the key at `keyPath`: `KEYPATH-cert.pub`. nil when there is none;
+    /// `.failure` with the reason when the file is there but cannot be used (malformed, a host certificate, or the
+    /// certificate of another key than `KEYPATH.pub`).
+    func certificate(forKey keyPath: String) async -> Result<UserCertificate, SSHError>? {
+        let path = keyPath + "-cert.pub"
+        return try? await offload { () -> Result<UserCertificate, SSHError>? in
+            guard FileManager.default.fileExists(atPath: path) else { return nil }
+            return Self.loadCertificate(path, keyPath: keyPath)
+        }
+    }
+
+    /// Blocking: runs on the blocking pool.
+    static func loadCertificate(_ path: String, keyPath: String) -> Result<UserCertificate, SSHError> {
+        func unusable(_ reason: String) -> Result<UserCertificate, SSHError> {
+            .failure(.userCertificate(path: path, reason: reason))
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { return unusable("cannot be read") }
+        let line = String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard fields.count >= 2, let blob = HostKey(base64: fields[1])?.blob else {
+            return unusable("is not an OpenSSH certificate (TYPE BASE64 [COMMENT])")
+        }
+        let certificate: SSHCertificate
+        do {
+            certificate = try SSHCertificate(blob: blob)
+        } catch {
+            return unusable("is not a usable OpenSSH certificate: \(error)")
+        }
+        guard certificate.type == fields[0] else {
+            return unusable("says \(fields[0]) but holds a \(certificate.type)")
+        }
+        guard certificate.kind == .user else { return unusable("is not a user certificate") }
+        if let pub = FileManager.default.contents(atPath: keyPath + ".pub"),
+           let plain = String(decoding: pub, as: UTF8.self).split(separator: " ").dropFirst().first.flatMap({ HostKey(base64: $0) }),
+           plain != certificate.key {
+            return unusable("certifies another key than \(keyPath).pub")
+        }
+        return .success(UserCertificate(path: path, type: certificate.type, line: Array(line.utf8)))
     }
 
     /// Blocking: runs on the blocking pool.

@@ -190,9 +190,13 @@ final class RunOperation: LoopOperation, @unchecked Sendable {
                 if wasCancelled {
                     finish(.failure(CancellationError()))
                 } else {
+                    // The host's `timeout` wrapper (see RemoteCommand) exits 124 when it ended the command: if that
+                    // exit arrives before this side's deadline fires (a busy loop thread), it is the same timeout.
+                    let elapsed = started.duration(to: .now)
+                    let hostTimedOut = status == .exited(124) && timeout.map { elapsed >= $0 } == true
                     finish(.success(CommandResult(
-                        status: timedOut ? .timedOut : status, stdout: stdout, stderr: stderr,
-                        truncated: truncated, duration: started.duration(to: .now))))
+                        status: timedOut || hostTimedOut ? .timedOut : status, stdout: stdout, stderr: stderr,
+                        truncated: truncated, duration: elapsed)))
                 }
                 return true
 

@@ -188,9 +188,13 @@ public final class SSHTransport: Transport, Sendable {
         let store = knownHosts(for: target)
         let policy = target.hostKeyPolicy ?? options.hostKeyPolicy
         let (keyHost, keyPort) = Self.knownHostsName(target)
-        let preferred = store.knownKeyTypes(host: keyHost, port: keyPort).flatMap(HostKey.algorithms(forKeyType:))
+        var preferred = store.knownKeyTypes(host: keyHost, port: keyPort).flatMap(HostKey.algorithms(forKeyType:))
+        // Host certificates are asked for, first, only when a @cert-authority line could vouch for one.
+        if policy != .off, !Self.certificateLines(target, store).filter({ $0.marker == .certAuthority }).isEmpty {
+            preferred = Self.certificateAlgorithms + preferred
+        }
         let hostKey = try await handshake(session, preferredHostKeys: preferred)
-        try await verify(hostKey, for: target, policy: policy, store: store)
+        try await verify(hostKey, for: target, policy: policy, store: store, negotiated: session.negotiated.hostKey)
         try await authenticate(session)
     }
 
@@ -269,8 +273,11 @@ public final class SSHTransport: Transport, Sendable {
             libssh2_session_flag(raw, LIBSSH2_FLAG_COMPRESS, 0)
             // Ask for a key type known_hosts can vouch for, as OpenSSH does, and otherwise for the type OpenSSH
             // prefers (and so records under accept-new): ed25519 first. The rest stay as fallbacks.
+            // Certificate algorithms only when asked for (see `secure`): without a @cert-authority line for the host
+            // a certificate could only be checked by its plain key, which the plain algorithms give anyway.
             let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
-            let order = preferredHostKeys.filter(supported.contains) + supported.filter { !preferredHostKeys.contains($0) }
+            let order = preferredHostKeys.filter { supported.contains($0) || Self.certificateAlgorithms.contains($0) }
+                + supported.filter { !preferredHostKeys.contains($0) }
             libssh2_session_method_pref(raw, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
             if let keepalive {
                 libssh2_keepalive_config(raw, 1, UInt32(max(1, keepalive.components.seconds)))
@@ -305,9 +312,67 @@ public final class SSHTransport: Transport, Sendable {
         target.hostKeyAlias.map { ($0, 22) } ?? (target.address, target.port)
     }
 
-    private func verify(_ key: HostKey, for target: ConnectionTarget, policy: HostKeyPolicy, store: KnownHostsStore) async throws {
+    /// The certificate host key algorithms libssh2 (with Flotilla's patch) can verify, in OpenSSH's order. SHA-1
+    /// `ssh-rsa-cert-v01@openssh.com` is left out, as OpenSSH 8.8+ leaves it out.
+    static let certificateAlgorithms = [
+        "ssh-ed25519-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        "rsa-sha2-512-cert-v01@openssh.com", "rsa-sha2-256-cert-v01@openssh.com",
+    ]
+
+    /// The `@cert-authority` lines of `store` that could vouch for a host certificate of `target`, in file order (what
+    /// `flotilla ssh-config` shows).
+    public static func certificateAuthorities(for target: ConnectionTarget, in store: KnownHostsStore) -> [KnownHostsEntry] {
+        certificateLines(target, store).filter { $0.marker == .certAuthority }
+    }
+
+    /// The known_hosts lines that can speak for a host certificate of `target`: those of every name ssh looks the
+    /// host up by for its CA (see `HostCertificateCheck.lookupNames`), in file order, each once.
+    static func certificateLines(_ target: ConnectionTarget, _ store: KnownHostsStore) -> [KnownHostsEntry] {
+        var seen = Set<KnownHostsEntry>()
+        var lines: [KnownHostsEntry] = []
+        for name in HostCertificateCheck.lookupNames(host: target.address, port: target.port, alias: target.hostKeyAlias) {
+            for entry in store.entries(lookupName: name) where seen.insert(entry).inserted { lines.append(entry) }
+        }
+        return lines.sorted { ($0.file, $0.line) < ($1.file, $1.line) }
+    }
+
+    private func verify(
+        _ presented: HostKey, for target: ConnectionTarget, policy: HostKeyPolicy, store: KnownHostsStore, negotiated: String
+    ) async throws {
         if policy == .off { return }
         let (keyHost, keyPort) = Self.knownHostsName(target)
+        var plain = presented
+        var certificateRefusal: (reason: String, file: String?, line: Int?)?
+        if SSHCertificate.isCertificateType(presented.type) {
+            let certificate: SSHCertificate
+            do {
+                certificate = try SSHCertificate(blob: presented.blob)
+            } catch {
+                throw SSHError.handshake(host: target.name, reason: "the server's host certificate is unusable: \(error)")
+            }
+            // The certificate must be of the algorithm negotiated (rsa-sha2-512-cert-v01 for an ssh-rsa-cert-v01).
+            let plainMethod = String(negotiated.dropLast(SSHCertificate.typeSuffix.count))
+            guard SSHCertificate.isCertificateType(negotiated),
+                  HostKey.algorithms(forKeyType: certificate.key.type).contains(plainMethod)
+            else {
+                throw SSHError.handshake(host: target.name, reason: "the server sent a \(certificate.type) for \(negotiated)")
+            }
+            let verdict = HostCertificateCheck.verdict(
+                certificate: certificate, principal: HostCertificateCheck.principal(host: target.address, alias: target.hostKeyAlias),
+                entries: Self.certificateLines(target, store), now: UInt64(max(0, time(nil))))
+            switch verdict {
+            case .trusted:
+                return
+            case .revoked(let file, let line):
+                throw SSHError.revokedHostKey(host: target.name, fingerprint: certificate.key.fingerprintSHA256, file: file, line: line)
+            case .refused(let reason, let file, let line):
+                // As ssh: the certificate's own key may still be listed as a plain key.
+                certificateRefusal = (reason, file, line)
+                plain = certificate.key
+            }
+        }
+        let key = plain
         switch store.check(host: keyHost, port: keyPort, key: key) {
         case .match:
             return
@@ -316,8 +381,13 @@ public final class SSHTransport: Transport, Sendable {
         case .mismatch(let file, let line, _):
             throw SSHError.changedHostKey(host: target.name, keyType: key.type, fingerprint: key.fingerprintSHA256, file: file, line: line)
         case .notFound:
-            if let authority = store.entries(host: keyHost, port: keyPort).first(where: { $0.marker == .certAuthority }) {
-                throw SSHError.hostCertificateUnsupported(
+            // Never pinned under accept-new: the user chose to trust this host through a CA, not on first use.
+            if let refusal = certificateRefusal {
+                throw SSHError.hostCertificateRefused(
+                    host: target.name, fingerprint: key.fingerprintSHA256, reason: refusal.reason, file: refusal.file, line: refusal.line)
+            }
+            if let authority = Self.certificateLines(target, store).first(where: { $0.marker == .certAuthority }) {
+                throw SSHError.noHostCertificate(
                     host: target.name, keyType: HostKey.displayType(key.type), fingerprint: key.fingerprintSHA256,
                     file: authority.file, line: authority.line)
             }
@@ -367,8 +437,10 @@ public final class SSHTransport: Transport, Sendable {
         var rsaRefused = false
 
         if offered.contains("publickey") {
-            if options.useAgent, !target.identitiesOnly,
-               let socket = options.agentSocket ?? ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] {
+            // The host's IdentityAgent (a socket, or none), else the run's agent.
+            let agentSocket = target.identityAgent.map { $0 == "none" ? nil : $0 }
+                ?? options.agentSocket ?? ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"]
+            if options.useAgent, !target.identitiesOnly, let socket = agentSocket {
                 let (ok, description) = try await agentAuth(session, user: user, socket: socket, timeout: remaining())
                 if let description { tried.append(description) }
                 if ok { return }
@@ -382,29 +454,54 @@ public final class SSHTransport: Transport, Sendable {
                     if target.identityFiles.contains(path) { throw error }
                     continue
                 }
-                tried.append("publickey \(path) (\(key.type.isEmpty ? "key" : key.type))")
-                let accepted: Bool
-                do {
-                    accepted = try await session.call("authentication", timeout: remaining()) { s -> CallStep<Bool> in
-                        let rc = user.withUnsafeBufferPointer { u in
-                            key.data.withUnsafeBufferPointer { k in
-                                k.baseAddress!.withMemoryRebound(to: CChar.self, capacity: k.count) {
-                                    libssh2_userauth_publickey_frommemory(s.raw, u.baseAddress, u.count, nil, 0, $0, k.count, nil)
+                // As ssh, a certificate next to the key (KEY-cert.pub) is offered too, here first: a server that trusts
+                // the CA usually does not list the key, and every refused attempt counts toward MaxAuthTries.
+                var attempts: [UserCertificate?] = [nil]
+                switch await keys.certificate(forKey: path) {
+                case .success(let certificate): attempts.insert(certificate, at: 0)
+                case .failure(let error): tried.append("\(error) (not offered)")
+                case nil: break
+                }
+                var accepted = false
+                for certificate in attempts {
+                    if let certificate {
+                        tried.append("publickey \(path) with certificate \(certificate.path) (\(certificate.type))")
+                    } else {
+                        tried.append("publickey \(path) (\(key.type.isEmpty ? "key" : key.type))")
+                    }
+                    let publicKey = certificate?.line ?? []
+                    do {
+                        accepted = try await session.call("authentication", timeout: remaining()) { s -> CallStep<Bool> in
+                            let rc = user.withUnsafeBufferPointer { u in
+                                key.data.withUnsafeBufferPointer { k in
+                                    publicKey.withUnsafeBufferPointer { p in
+                                        k.baseAddress!.withMemoryRebound(to: CChar.self, capacity: k.count) { kp in
+                                            p.baseAddress.map { $0.withMemoryRebound(to: CChar.self, capacity: p.count) { pp in
+                                                libssh2_userauth_publickey_frommemory(s.raw, u.baseAddress, u.count, pp, p.count, kp, k.count, nil)
+                                            } } ?? libssh2_userauth_publickey_frommemory(s.raw, u.baseAddress, u.count, nil, 0, kp, k.count, nil)
+                                        }
+                                    }
                                 }
                             }
+                            if rc == LibSSH2.eagain { return .again }
+                            if rc == 0 { return .done(true) }
+                            if LibSSH2.isFatalToSession(rc) {
+                                return .failed(SSHError.connectionLost(host: target.name, reason: "during authentication: \(LibSSH2.lastError(s.raw).message)"))
+                            }
+                            if let certificate, rc != LIBSSH2_ERROR_AUTHENTICATION_FAILED, rc != LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED {
+                                // Not the server's refusal: libssh2 could not use the certificate.
+                                return .failed(SSHError.userCertificate(
+                                    path: certificate.path, reason: "libssh2 could not log in with it: \(LibSSH2.lastError(s.raw).message) (\(rc))"))
+                            }
+                            return .done(false)
                         }
-                        if rc == LibSSH2.eagain { return .again }
-                        if rc == 0 { return .done(true) }
-                        if LibSSH2.isFatalToSession(rc) {
-                            return .failed(SSHError.connectionLost(host: target.name, reason: "during authentication: \(LibSSH2.lastError(s.raw).message)"))
-                        }
-                        return .done(false)
+                    } catch SSHError.connectionLost where session.serverDisconnectMessage != nil {
+                        // sshd hung up in the middle of the attempts: its words say why (MaxAuthTries, usually).
+                        throw SSHError.authentication(
+                            host: target.name, user: target.user, tried: tried, serverMethods: methods,
+                            hint: Self.disconnectHint(session.serverDisconnectMessage ?? ""))
                     }
-                } catch SSHError.connectionLost where session.serverDisconnectMessage != nil {
-                    // sshd hung up in the middle of the attempts: its words say why (MaxAuthTries, usually).
-                    throw SSHError.authentication(
-                        host: target.name, user: target.user, tried: tried, serverMethods: methods,
-                        hint: Self.disconnectHint(session.serverDisconnectMessage ?? ""))
+                    if accepted { break }
                 }
                 if accepted { return }
                 if key.type == "ssh-rsa" { rsaRefused = true }

@@ -101,6 +101,10 @@ final class TunnelOperation: LoopOperation, @unchecked Sendable {
     private var forwards: [Forward] = []
     private var pending: Pending?
     private(set) var failure: (any Error)?
+    /// Keepalives of the jump session (its ServerAliveInterval): the session's own idle keepalives never run while
+    /// this operation holds it, which is for good. Sent between calls, never while a call is half-sent.
+    private var keepaliveTimer: TimerID?
+    private var keepaliveDue = false
     private let buffer: ReadBuffer
     private static let chunk = 32 * 1024
     /// Bytes held for a socket before the channel is no longer read (its window then holds the rest back).
@@ -143,6 +147,16 @@ final class TunnelOperation: LoopOperation, @unchecked Sendable {
         guard let raw = session.raw else {
             fail(SSHError.closed(host: jumpName))
             return true
+        }
+        if keepaliveDue, pending == nil {
+            keepaliveDue = false
+            // libssh2 sends one when the interval has passed since the last, and says when the next is due.
+            var next: Int32 = 0
+            let rc = libssh2_keepalive_send(raw, &next)
+            if rc < 0, rc != LibSSH2.eagain, LibSSH2.isFatalToSession(rc) { return fatal(rc, raw, session) }
+            scheduleKeepalive(session, after: .seconds(max(1, Int(next))))
+        } else if keepaliveTimer == nil, !keepaliveDue, let interval = session.settings.keepaliveInterval {
+            scheduleKeepalive(session, after: interval)
         }
         var progressed = true
         while progressed {
@@ -393,6 +407,17 @@ final class TunnelOperation: LoopOperation, @unchecked Sendable {
         return false
     }
 
+    private func scheduleKeepalive(_ session: SSHSession, after delay: Duration) {
+        guard failure == nil, session.settings.keepaliveInterval != nil else { return }
+        loop.cancel(keepaliveTimer)
+        keepaliveTimer = loop.schedule(at: .now + delay) { [weak self, weak session] in
+            guard let self, let session, self.failure == nil else { return }
+            self.keepaliveTimer = nil
+            self.keepaliveDue = true
+            session.drive()
+        }
+    }
+
     private func fatal(_ code: Int32, _ raw: OpaquePointer, _ session: SSHSession) -> Bool {
         fail(SSHError.connectionLost(host: jumpName, reason: "as a jump host: \(LibSSH2.lastError(raw).message) (libssh2 \(code))"))
         session.loop.execute { session.kill(self.failure!) }
@@ -403,6 +428,8 @@ final class TunnelOperation: LoopOperation, @unchecked Sendable {
     /// channels with the session).
     override func fail(_ error: any Error) {
         failure = error
+        loop.cancel(keepaliveTimer)
+        keepaliveTimer = nil
         let waiting = queue + (opening.map { [$0] } ?? [])
         queue = []
         opening = nil

@@ -6,8 +6,8 @@ public struct KnownHostsEntry: Sendable, Hashable {
     public enum Marker: String, Sendable, Hashable {
         /// A plain line: these hosts have this key.
         case none = ""
-        /// `@cert-authority`: the key signs host certificates. Flotilla does not use host certificates,
-        /// so such lines never vouch for a plain key.
+        /// `@cert-authority`: the key signs host certificates (see `HostCertificateCheck`). Such lines never
+        /// vouch for a plain key.
         case certAuthority = "@cert-authority"
         /// `@revoked`: this key must never be accepted for these hosts.
         case revoked = "@revoked"

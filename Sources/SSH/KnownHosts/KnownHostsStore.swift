@@ -107,6 +107,12 @@ public final class KnownHostsStore: Sendable {
         return positions.map { index.entries[$0] }
     }
 
+    /// Every line whose host field applies to `lookupName` (`host` or `[host]:port`), in file order.
+    public func entries(lookupName: String) -> [KnownHostsEntry] {
+        let (index, positions) = lookup(lookupName)
+        return positions.map { index.entries[$0] }
+    }
+
     /// Records a key accepted under accept-new: appends `host type base64` (or `[host]:port ...`) to the
     /// write file and remembers it for later checks in this run.
     ///
