@@ -5,7 +5,8 @@ public import Inventory
 /// Ansible's) and `--limit`.
 public struct InventoryOptions: ParsableArguments {
     @Option(
-        name: [.customShort("i"), .long], help: ArgumentHelp("Inventory file or directory (repeatable).", valueName: "file"))
+        name: [.customShort("i"), .long],
+        help: ArgumentHelp("Inventory file or directory (repeatable; default: ansible.cfg's inventory).", valueName: "file"))
     public var inventory: [String] = []
 
     @Option(
@@ -16,13 +17,18 @@ public struct InventoryOptions: ParsableArguments {
 
     public init() {}
 
-    public func validate() throws {
-        if inventory.isEmpty { throw ValidationError("Give an inventory with -i FILE (a file or a directory).") }
+    /// The inventories of `-i`, else those of ansible.cfg's `inventory` or `$ANSIBLE_INVENTORY`, as Ansible.
+    public func sources(_ project: AnsibleConfig) throws -> [String] {
+        if !inventory.isEmpty { return inventory }
+        if let configured = project.inventory, !configured.isEmpty { return configured }
+        throw ValidationError(
+            "Give an inventory with -i FILE (a file or a directory), or name one in ansible.cfg (inventory = FILE) "
+                + "or $ANSIBLE_INVENTORY\(project.file.map { "; \($0) names none" } ?? "")")
     }
 
-    /// Loads the inventories given with `-i`.
-    public func loadInventory() throws -> Inventory {
-        try Inventory.load(paths: inventory)
+    /// Loads the inventories of `sources` (blocking file reads).
+    public func loadInventory(_ project: AnsibleConfig) throws -> Inventory {
+        try Inventory.load(paths: sources(project))
     }
 
     /// The hosts of `--limit` (every host without it).
