@@ -1,4 +1,5 @@
 internal import Foundation
+import FlotillaCore
 
 /// The few file-system operations the loader needs, with errors that name the path.
 enum FilePath {
@@ -41,8 +42,11 @@ enum FilePath {
         } catch {
             throw .unreadable(path: path, reason: reason(error))
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .unreadable(path: path, reason: "not UTF-8 text")
+        let text: String
+        do {
+            text = try UTF8Text.decode(data)
+        } catch {
+            throw .unreadable(path: path, reason: error.description)
         }
         return text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
     }

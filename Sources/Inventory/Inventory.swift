@@ -94,8 +94,8 @@ public struct Inventory: Sendable {
             let leading = item.prefix(while: { $0 == " " || $0 == "\t" }).count
             let at = FileLocation(file: "host list '\(source)'", line: 1, column: offset + leading + 1)
             let split = HostRange.splitPort(name)
-            var vars: [String: InventoryValue] = [:]
-            if let port = split.port { vars["ansible_port"] = .int(port) }
+            var vars = LocatedVariables()
+            if let port = split.port { vars.set("ansible_port", .int(port), at: at) }
             builder.addHost(split.danglingColon ? name : split.name, to: "ungrouped", vars: vars, at: at)
         }
     }
@@ -205,16 +205,22 @@ public struct Inventory: Sendable {
     /// The host's variables, merged in the order described on `Inventory`. Templates (`{{ x }}`) are
     /// left as written; `resolvedVariables(for:)` expands them.
     public func variables(for host: String) throws -> [String: InventoryValue] {
+        try locatedVariables(for: host).values
+    }
+
+    /// The host's variables as `variables(for:)` merges them, each with the file, line and column where the
+    /// winning value was written.
+    public func locatedVariables(for host: String) throws -> LocatedVariables {
         guard let found = self.host(named: host) else { throw InventoryError.unknownHost(host) }
         let hostGroups = try groupNames(of: host).filter { $0 != "all" }
-        var result = groups["all"]?.vars ?? [:]
-        for group in hostGroups { result.merge(groups[group]?.vars ?? [:]) { _, new in new } }
-        for directory in variableDirectories { result.merge(directory.groupVars["all"] ?? [:]) { _, new in new } }
+        var result = groups["all"]?.located ?? LocatedVariables()
+        for group in hostGroups { result.merge(groups[group]?.located ?? LocatedVariables()) }
+        for directory in variableDirectories { result.merge(directory.groupVars["all"] ?? LocatedVariables()) }
         for directory in variableDirectories {
-            for group in hostGroups { result.merge(directory.groupVars[group] ?? [:]) { _, new in new } }
+            for group in hostGroups { result.merge(directory.groupVars[group] ?? LocatedVariables()) }
         }
-        result.merge(found.vars) { _, new in new }
-        for directory in variableDirectories { result.merge(directory.hostVars[host] ?? [:]) { _, new in new } }
+        result.merge(found.located)
+        for directory in variableDirectories { result.merge(directory.hostVars[host] ?? LocatedVariables()) }
         return result
     }
 

@@ -11,10 +11,10 @@ internal import Foundation
 struct VariablesDirectory: Sendable {
     /// The directory that holds `group_vars/` and `host_vars/`.
     var baseDirectory: String
-    /// Merged variables of each group that has files.
-    var groupVars: [String: [String: InventoryValue]] = [:]
-    /// Merged variables of each host that has files.
-    var hostVars: [String: [String: InventoryValue]] = [:]
+    /// Merged variables of each group that has files, each with the file and line it was written at.
+    var groupVars: [String: LocatedVariables] = [:]
+    /// Merged variables of each host that has files, each with the file and line it was written at.
+    var hostVars: [String: LocatedVariables] = [:]
 
     static let extensions = ["", ".yml", ".yaml", ".json"]
 
@@ -34,7 +34,7 @@ struct VariablesDirectory: Sendable {
     private static func loadKind(
         _ kind: String, base: String, names: [String], errors: inout [InventoryError],
         warnings: inout [InventoryWarning]
-    ) -> [String: [String: InventoryValue]] {
+    ) -> [String: LocatedVariables] {
         let directory = FilePath.join(base, kind)
         guard FilePath.isDirectory(directory) else { return [:] }
         let entries: Set<String>
@@ -45,15 +45,15 @@ struct VariablesDirectory: Sendable {
             return [:]
         }
         var used: Set<String> = []
-        var result: [String: [String: InventoryValue]] = [:]
+        var result: [String: LocatedVariables] = [:]
         for name in names {
             guard let entry = extensions.map({ name + $0 }).first(where: entries.contains) else { continue }
             used.insert(entry)
             let path = FilePath.join(directory, entry)
             let files = FilePath.isDirectory(path) ? filesInDirectory(path) : [path]
-            var merged: [String: InventoryValue] = [:]
+            var merged = LocatedVariables()
             for file in files {
-                merged.merge(loadFile(file, errors: &errors)) { _, new in new }
+                merged.merge(loadFile(file, errors: &errors))
             }
             result[name] = merged
         }
@@ -84,38 +84,41 @@ struct VariablesDirectory: Sendable {
         return files
     }
 
-    /// One variables file: a YAML (or JSON) mapping.
-    static func loadFile(_ path: String, errors: inout [InventoryError]) -> [String: InventoryValue] {
+    /// One variables file: a YAML (or JSON) mapping; each variable's origin is its value node.
+    static func loadFile(_ path: String, errors: inout [InventoryError]) -> LocatedVariables {
         let text: String
         do {
             text = try FilePath.read(path)
         } catch {
             errors.append(error)
-            return [:]
+            return LocatedVariables()
         }
         if text.hasPrefix("$ANSIBLE_VAULT") {
             errors.append(
                 .syntax(
                     FileLocation(file: path, line: 1, column: 1), expected: "plain YAML variables",
                     found: "an ansible-vault encrypted file (not supported)"))
-            return [:]
+            return LocatedVariables()
         }
         do {
             let document = try YAMLDocument(file: path, text: text)
-            guard let root = document.root else { return [:] }
-            let value = InventoryValue(root)
-            if value == .null { return [:] }
-            guard case .map(let map) = value else {
+            guard let root = document.root, InventoryValue(root) != .null else { return LocatedVariables() }
+            guard case .mapping(let mapping) = root else {
                 errors.append(
                     .unexpectedType(
                         document.location(of: root), context: "variables file",
                         expected: "a mapping of variable names to values", found: YAMLDocument.kind(root)))
-                return [:]
+                return LocatedVariables()
             }
-            return map
+            // Entries in file order, merge keys first: a later key wins, value and origin together.
+            var variables = LocatedVariables()
+            for (key, value) in YAMLDocument.entries(of: mapping) {
+                variables.set(YAMLDocument.keyText(key), InventoryValue(value), at: document.location(of: value))
+            }
+            return variables
         } catch {
             errors.append(error)
-            return [:]
+            return LocatedVariables()
         }
     }
 }
