@@ -32,7 +32,7 @@ let package = Package(
         // Ansible INI/YAML inventories, group_vars/host_vars, --limit patterns.
         .target(
             name: "Inventory",
-            dependencies: ["FlotillaCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["FlotillaCore", "Vault", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Ansible Vault (1.1/1.2, AES256) through swift-crypto; password files, scripts and prompts.
@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "FlotillaCLI",
             dependencies: [
-                "FlotillaCore", "SSH", "Inventory", "Facts", "Plan", "Drift", "Engine", "Lab",
+                "FlotillaCore", "SSH", "Inventory", "Vault", "Facts", "Plan", "Drift", "Engine", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "SSHTests", dependencies: ["SSH", "FlotillaCore", "FlotillaTesting"], swiftSettings: strict),
         .testTarget(
             name: "InventoryTests",
-            dependencies: ["Inventory", "FlotillaTesting"],
+            dependencies: ["Inventory", "Vault", "FlotillaTesting"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),

@@ -32,7 +32,8 @@ public struct InventoryCommand: AsyncParsableCommand {
         do {
             let project = try await ProjectConfig.load()
             let sources = try options.sources(project)
-            let inventory = try await offload { try Inventory.load(paths: sources) }
+            let vault = try await options.loadVault(project)
+            let inventory = try await offload { try Inventory.load(paths: sources, vault: vault) }
             for warning in inventory.warnings { Self.standardError("\(warning)") }
             let hosts = try options.select(in: inventory)
             let report = InventoryReport(inventory: inventory, hosts: hosts)

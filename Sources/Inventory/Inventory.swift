@@ -1,4 +1,6 @@
 import FlotillaCore
+public import Vault
+
 /// An Ansible inventory, read from INI or YAML files, directories of them, and the `group_vars/` and
 /// `host_vars/` beside them.
 ///
@@ -33,6 +35,8 @@ public struct Inventory: Sendable {
 
     let hostIndex: [String: Int]
     let variableDirectories: [VariablesDirectory]
+    /// The vault secrets `!vault` values and vaulted files are decrypted with.
+    let vault: Vault
     /// Longest path from `all` to each group.
     let depth: [String: Int]
     /// Parents of each group.
@@ -49,8 +53,9 @@ public struct Inventory: Sendable {
     ///
     /// As in Ansible, a source that is not an existing path but contains a comma is a host list
     /// (`-i 'web1,web2:2222,'`): each item is an ungrouped host, and no `group_vars/` apply to it.
-    public static func load(paths: [String]) throws -> Inventory {
+    public static func load(paths: [String], vault: Vault = .none) throws -> Inventory {
         var builder = InventoryBuilder()
+        builder.vault = vault
         for path in paths {
             if isHostList(path) {
                 loadHostList(path, into: &builder)
@@ -72,7 +77,7 @@ public struct Inventory: Sendable {
             for (index, base) in bases.enumerated() where !bases[(index + 1)...].contains(base) {
                 directories.append(
                     VariablesDirectory.load(
-                        baseDirectory: base, groups: builder.groupOrder, hosts: builder.hostOrder, errors: &errors,
+                        baseDirectory: base, groups: builder.groupOrder, hosts: builder.hostOrder, vault: vault, errors: &errors,
                         warnings: &warnings))
             }
         }
@@ -103,7 +108,7 @@ public struct Inventory: Sendable {
     static func loadFile(_ path: String, into builder: inout InventoryBuilder) {
         let text: String
         do {
-            text = try FilePath.read(path)
+            text = try FilePath.read(path, vault: builder.vault)
         } catch {
             builder.errors.append(error)
             return
@@ -154,6 +159,7 @@ public struct Inventory: Sendable {
         self.groupNames = builder.groupOrder
         self.warnings = warnings
         self.variableDirectories = directories
+        self.vault = builder.vault
         var index: [String: Int] = [:]
         for (i, host) in hosts.enumerated() { index[host.name] = i }
         self.hostIndex = index

@@ -1,7 +1,10 @@
 import FlotillaCore
+import Vault
 /// Collects hosts and groups from one or more inventory files, as Ansible's `InventoryData` does, then
 /// adds the implicit structure (`all` above every top-level group, `ungrouped` for hosts of no group).
 struct InventoryBuilder {
+    /// Decrypts vault-encrypted inventory files.
+    var vault: Vault = .none
     var hostOrder: [String] = []
     var hosts: [String: InventoryHost] = [:]
     var groupOrder: [String] = []

@@ -33,6 +33,8 @@ public enum InventoryError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A template, written at the location, is more than `{{ name }}` (filters, lookups, expressions), or
     /// refers back to itself.
     case unsupportedTemplate(FileLocation?, host: String, variable: String, expression: String)
+    /// A vaulted value, written at the location, could not be decrypted (no secret, a wrong one, damage).
+    case vault(FileLocation?, host: String, variable: String, reason: String)
     /// A host pattern is malformed (a bad regular expression, an empty `@file` name...).
     case invalidPattern(pattern: String, reason: String)
     /// A union or intersection term of a host pattern matched no host and no group.
@@ -74,6 +76,8 @@ public enum InventoryError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unsupportedTemplate(let at, let host, let variable, let expression):
             return Self.prefix(at) + "host '\(host)': \(variable) uses template '\(expression)'; only '{{ name }}' of "
                 + "another variable of the host is supported"
+        case .vault(let at, let host, let variable, let reason):
+            return Self.prefix(at) + "host '\(host)': \(variable): \(reason)"
         case .invalidPattern(let pattern, let reason):
             return "host pattern '\(pattern)': \(reason)"
         case .patternMatchedNothing(let pattern, let term):

@@ -1,4 +1,5 @@
 import FlotillaCore
+import Vault
 
 /// The small part of Jinja that inventories commonly use: `{{ name }}` replaced by another variable of
 /// the same host (or `inventory_hostname`, `inventory_hostname_short`, `group_names`). A string that is
@@ -15,6 +16,8 @@ struct TemplateResolver {
     /// Where each of `variables` was written.
     let origins: [String: FileLocation]
     let magic: [String: InventoryValue]
+    /// Decrypts `!vault` values when they are used.
+    var vault: Vault = .none
 
     func resolve(_ name: String) throws -> InventoryValue? {
         var visiting: [String] = []
@@ -48,6 +51,16 @@ struct TemplateResolver {
             var out: [String: InventoryValue] = [:]
             for (k, v) in map { out[k] = try expand(v, variable: variable, visiting: &visiting) }
             return .map(out)
+        case .vaulted(let text):
+            let plain: [UInt8]
+            do { plain = try vault.decrypt(text) } catch {
+                throw InventoryError.vault(origins[variable], host: host, variable: variable, reason: "\(error)")
+            }
+            guard let decoded = String(validating: plain, as: UTF8.self) else {
+                throw InventoryError.vault(origins[variable], host: host, variable: variable, reason: "its decrypted value is not UTF-8 text")
+            }
+            // As Ansible: the decrypted text is a string, and a template inside it is expanded.
+            return try expand(.string(decoded), variable: variable, visiting: &visiting)
         default:
             return value
         }
@@ -100,7 +113,9 @@ extension Inventory {
             "group_names": .list(groupNames.map(InventoryValue.string)),
         ]
         let located = try locatedVariables(for: host)
-        return TemplateResolver(host: host, variables: located.values, origins: located.origins, magic: magic)
+        var resolver = TemplateResolver(host: host, variables: located.values, origins: located.origins, magic: magic)
+        resolver.vault = vault
+        return resolver
     }
 
     /// The host's merged variables with `{{ name }}` templates expanded (see `TemplateResolver`).

@@ -1,4 +1,5 @@
 import FlotillaCore
+import Vault
 internal import Foundation
 
 /// The `group_vars/` and `host_vars/` directories beside one inventory source, read as Ansible's
@@ -21,18 +22,18 @@ struct VariablesDirectory: Sendable {
     /// Reads the files of the given groups and hosts; a name with no files is fine. Files that match no
     /// group or host become warnings (a likely typo); unreadable or malformed files become errors.
     static func load(
-        baseDirectory: String, groups: [String], hosts: [String], errors: inout [InventoryError],
+        baseDirectory: String, groups: [String], hosts: [String], vault: Vault = .none, errors: inout [InventoryError],
         warnings: inout [InventoryWarning]
     ) -> VariablesDirectory {
         var result = VariablesDirectory(baseDirectory: baseDirectory)
         result.groupVars = loadKind(
-            "group_vars", base: baseDirectory, names: groups, errors: &errors, warnings: &warnings)
-        result.hostVars = loadKind("host_vars", base: baseDirectory, names: hosts, errors: &errors, warnings: &warnings)
+            "group_vars", base: baseDirectory, names: groups, vault: vault, errors: &errors, warnings: &warnings)
+        result.hostVars = loadKind("host_vars", base: baseDirectory, names: hosts, vault: vault, errors: &errors, warnings: &warnings)
         return result
     }
 
     private static func loadKind(
-        _ kind: String, base: String, names: [String], errors: inout [InventoryError],
+        _ kind: String, base: String, names: [String], vault: Vault, errors: inout [InventoryError],
         warnings: inout [InventoryWarning]
     ) -> [String: LocatedVariables] {
         let directory = FilePath.join(base, kind)
@@ -53,7 +54,7 @@ struct VariablesDirectory: Sendable {
             let files = FilePath.isDirectory(path) ? filesInDirectory(path) : [path]
             var merged = LocatedVariables()
             for file in files {
-                merged.merge(loadFile(file, errors: &errors))
+                merged.merge(loadFile(file, vault: vault, errors: &errors))
             }
             result[name] = merged
         }
@@ -85,19 +86,12 @@ struct VariablesDirectory: Sendable {
     }
 
     /// One variables file: a YAML (or JSON) mapping; each variable's origin is its value node.
-    static func loadFile(_ path: String, errors: inout [InventoryError]) -> LocatedVariables {
+    static func loadFile(_ path: String, vault: Vault = .none, errors: inout [InventoryError]) -> LocatedVariables {
         let text: String
         do {
-            text = try FilePath.read(path)
+            text = try FilePath.read(path, vault: vault)
         } catch {
             errors.append(error)
-            return LocatedVariables()
-        }
-        if text.hasPrefix("$ANSIBLE_VAULT") {
-            errors.append(
-                .syntax(
-                    FileLocation(file: path, line: 1, column: 1), expected: "plain YAML variables",
-                    found: "an ansible-vault encrypted file (not supported)"))
             return LocatedVariables()
         }
         do {

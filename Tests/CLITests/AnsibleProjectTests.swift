@@ -327,4 +327,58 @@ import Testing
         let asRoot = try await Self.run([FlotillaBinary.path, "run", "-u", "root", "--", "id -un"], in: dir, home: dir)
         #expect(Self.text(asRoot.stdout).contains("\n  root\n"), "\(Self.text(asRoot.stdout))\(Self.text(asRoot.stderr))")
     }
+
+    // MARK: Vault
+
+    @Test func aVaultedBecomePasswordWorksWithItsSecretAndFailsBeforeConnectingWithout() async throws {
+        let server = try await TestSSHServer.start(sudoRules: [.password])
+        defer { server.stop() }
+        let user = try #require(server.user(.password))
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let secretFile = dir + "/vault-pass"
+        try "vault-\(UUID().uuidString)\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        // The real ansible-vault encrypts the sudo password.
+        let encrypted = try await Self.run(
+            [Self.venv + "/bin/ansible-vault", "encrypt_string", "--vault-password-file", secretFile, "--name", "ansible_become_password", "--", user.password],
+            in: dir, home: dir)
+        #expect(encrypted.status == 0, "\(Self.text(encrypted.stderr))")
+        let vaulted = Self.text(encrypted.stdout).split(separator: "\n").map { "      " + $0 }.joined(separator: "\n")
+        try "[127.0.0.1]:\(server.port) \(server.hostPublicKey)\n".write(toFile: dir + "/known_hosts", atomically: true, encoding: .utf8)
+        try """
+            all:
+              hosts:
+                web1:
+                  ansible_host: 127.0.0.1
+                  ansible_port: \(server.port)
+                  ansible_user: \(user.name)
+                  ansible_ssh_private_key_file: \(server.userKeyPath)
+                  flotilla_known_hosts_file: \(dir)/known_hosts
+            \(vaulted)
+            """.write(toFile: dir + "/hosts.yml", atomically: true, encoding: .utf8)
+
+        let with = try await Self.run(
+            [FlotillaBinary.path, "run", "-i", "hosts.yml", "--vault-password-file", secretFile, "--become", "--", "id -un"], in: dir, home: dir)
+        #expect(with.status == 0, "\(Self.text(with.stdout))\(Self.text(with.stderr))")
+        #expect(Self.text(with.stdout).contains("\n  root\n"))
+        #expect(!Self.text(with.stdout).contains(user.password) && !Self.text(with.stderr).contains(user.password))
+
+        let logins = server.log.components(separatedBy: "Accepted publickey").count
+        let without = try await Self.run([FlotillaBinary.path, "run", "-i", "hosts.yml", "--become", "--", "id -un"], in: dir, home: dir)
+        #expect(without.status != 0)
+        let err = Self.text(without.stderr)
+        #expect(err.contains("hosts.yml:9:"), "\(err)")
+        #expect(err.contains("host 'web1': ansible_become_password: it is vault-encrypted and no vault secret was given"), "\(err)")
+        #expect(err.contains("--vault-password-file"))
+        // Nothing reached the host: no login after the first run's.
+        #expect(server.log.components(separatedBy: "Accepted publickey").count == logins)
+
+        let wrongFile = dir + "/wrong"
+        try "not-it\n".write(toFile: wrongFile, atomically: true, encoding: .utf8)
+        let wrong = try await Self.run(
+            [FlotillaBinary.path, "run", "-i", "hosts.yml", "--vault-password-file", wrongFile, "--become", "--", "id -un"], in: dir, home: dir)
+        #expect(wrong.status != 0)
+        #expect(Self.text(wrong.stderr).contains("HMAC mismatch"), "\(Self.text(wrong.stderr))")
+        #expect(server.log.components(separatedBy: "Accepted publickey").count == logins)
+    }
 }

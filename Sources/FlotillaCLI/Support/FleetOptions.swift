@@ -227,7 +227,8 @@ public func loadTargets(
     _ inventoryOptions: InventoryOptions, _ fleet: FleetOptions, become: Bool? = nil
 ) async throws -> (inventory: Inventory, hosts: [InventoryHost], targets: [ConnectionTarget]) {
     let (resolver, inventory, hosts) = try await loadSelection(inventoryOptions, fleet)
-    let targets = try hosts.map { try resolver.target(for: $0, in: inventory, become: become) }
+    // Off the cooperative pool: resolving a target may decrypt vaulted values (PBKDF2).
+    let targets = try await offload { try hosts.map { try resolver.target(for: $0, in: inventory, become: become) } }
     if targets.contains(where: { $0.hostKeyPolicy == .off }) {
         Console.shared.err("WARNING: host key checking is OFF: Flotilla cannot tell these hosts from impostors.\n")
     }
@@ -243,8 +244,9 @@ func loadSelection(
     let project = try await ProjectConfig.load()
     resolver.project = project
     let paths = try inventoryOptions.sources(project), limit = inventoryOptions.limit
+    let vault = try await inventoryOptions.loadVault(project)
     let (inventory, hosts) = try await offload { () throws -> (Inventory, [InventoryHost]) in
-        let inventory = try Inventory.load(paths: paths)
+        let inventory = try Inventory.load(paths: paths, vault: vault)
         return (inventory, try inventory.select(pattern: limit))
     }
     for warning in resolver.config.warnings { Console.shared.err("warning: \(warning)\n") }
