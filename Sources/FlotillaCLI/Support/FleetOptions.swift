@@ -227,8 +227,16 @@ public func loadTargets(
     _ inventoryOptions: InventoryOptions, _ fleet: FleetOptions, become: Bool? = nil
 ) async throws -> (inventory: Inventory, hosts: [InventoryHost], targets: [ConnectionTarget]) {
     let (resolver, inventory, hosts) = try await loadSelection(inventoryOptions, fleet)
-    // Off the cooperative pool: resolving a target may decrypt vaulted values (PBKDF2).
-    let targets = try await offload { try hosts.map { try resolver.target(for: $0, in: inventory, become: become) } }
+    // Off the cooperative pool, on every core: resolving a target may decrypt vaulted values (PBKDF2's 10,000
+    // rounds each). The first host in inventory order that cannot be resolved is the error.
+    let targets = try await offload { () throws -> [ConnectionTarget] in
+        let results = Mutex([Result<ConnectionTarget, any Error>?](repeating: nil, count: hosts.count))
+        DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
+            let result = Result { try resolver.target(for: hosts[index], in: inventory, become: become) }
+            results.withLock { $0[index] = result }
+        }
+        return try results.withLock { $0 }.map { try $0!.get() }
+    }
     if targets.contains(where: { $0.hostKeyPolicy == .off }) {
         Console.shared.err("WARNING: host key checking is OFF: Flotilla cannot tell these hosts from impostors.\n")
     }
