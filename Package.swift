@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         // C: libssh2 >= 1.11 through pkg-config. Only the SSH module imports it. scripts/setup.sh writes
@@ -31,7 +32,17 @@ let package = Package(
         // Ansible INI/YAML inventories, group_vars/host_vars, --limit patterns.
         .target(
             name: "Inventory",
-            dependencies: ["FlotillaCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["FlotillaCore", "Vault", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // Ansible Vault (1.1/1.2, AES256) through swift-crypto; password files, scripts and prompts.
+        .target(
+            name: "Vault",
+            dependencies: [
+                "FlotillaCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // Facts: one remote script per host, pure parsers into typed values.
@@ -64,7 +75,7 @@ let package = Package(
         .target(
             name: "FlotillaCLI",
             dependencies: [
-                "FlotillaCore", "SSH", "Inventory", "Facts", "Plan", "Drift", "Engine", "Lab",
+                "FlotillaCore", "SSH", "Inventory", "Vault", "Facts", "Plan", "Drift", "Engine", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -76,10 +87,16 @@ let package = Package(
         .target(name: "FlotillaTesting", dependencies: ["FlotillaCore"], swiftSettings: strict),
 
         .testTarget(name: "FlotillaCoreTests", dependencies: ["FlotillaCore"], swiftSettings: strict),
+        .testTarget(
+            name: "VaultTests",
+            dependencies: ["Vault", "FlotillaCore", "FlotillaTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SSHTests", dependencies: ["SSH", "FlotillaCore", "FlotillaTesting"], swiftSettings: strict),
         .testTarget(
             name: "InventoryTests",
-            dependencies: ["Inventory", "FlotillaTesting"],
+            dependencies: ["Inventory", "Vault", "FlotillaTesting"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),

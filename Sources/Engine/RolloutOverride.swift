@@ -41,7 +41,7 @@ public struct RolloutOverride: Sendable, Hashable, Codable {
         let t = text.trimmingCharacters(in: " ")
         if t.hasSuffix("%"), let p = Int(t.dropLast()), (0...100).contains(p) { return .percent(p) }
         if let n = Int(t), n >= 0 { return .count(n) }
-        throw .badRolloutSetting(option: "--max-failures", value: text, expected: "a number of hosts (0 or more) or a percentage such as 10%")
+        throw .badRolloutSetting(option: "--max-failures", value: text, expected: "a number of hosts (0 or more) or a percentage (0% to 100%), such as 1 or 10%")
     }
 }
 

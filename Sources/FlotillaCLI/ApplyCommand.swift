@@ -39,16 +39,20 @@ public struct ApplyCommand: AsyncParsableCommand {
 
     @Argument(
         help: ArgumentHelp(
-            "A playbook (YAML), a plan saved by `flotilla plan --out`, or with --resume the run to continue (default: the latest).",
+            "A playbook (YAML), a plan saved by `flotilla plan --out` (JSON: starts with '{', or is named *.plan or *.json), or with --resume the run to continue (default: the latest).",
             valueName: "playbook|planfile|run"))
     public var source: String?
 
-    @Option(help: ArgumentHelp("Batch sizes, overriding the playbook's: numbers and percentages, e.g. 1,10%,50%,100%.", valueName: "sizes"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Batch sizes, overriding the playbook's: hosts (1 or more) and percentages (1% to 100%), e.g. 1,10%,50%,100%.",
+            valueName: "sizes"))
     public var serial: String?
 
     @Option(
-        name: .customLong("max-failures"),
-        help: ArgumentHelp("Failure budget, overriding the playbook's: hosts (N) or a share (P%).", valueName: "N|P%"))
+        name: .customLong("max-failures"), parsing: .unconditional,
+        help: ArgumentHelp("Failure budget, overriding the playbook's: hosts (N, 0 or more) or a share (P%, 0% to 100%).", valueName: "N|P%"))
     public var maxFailures: String?
 
     @Option(

@@ -21,7 +21,7 @@ struct ApplySetup {
             defer { try? handle.close() }
             return Array(try handle.read(upToCount: 512) ?? Data())
         }
-        guard head.first(where: { ![0x20, 0x0a, 0x0d, 0x09].contains($0) }) == UInt8(ascii: "{") else { return nil }
+        guard PlanFile.isPlanFile(path: path, head: head) else { return nil }
         return try await offload { try PlanFile.load(path: path) }
     }
 

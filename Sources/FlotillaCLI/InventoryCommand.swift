@@ -1,4 +1,5 @@
 public import ArgumentParser
+import FlotillaCore
 import Foundation
 import Inventory
 
@@ -29,7 +30,10 @@ public struct InventoryCommand: AsyncParsableCommand {
 
     public func run() async throws {
         do {
-            let inventory = try options.loadInventory()
+            let project = try await ProjectConfig.load()
+            let sources = try options.sources(project)
+            let vault = try await options.loadVault(project)
+            let inventory = try await offload { try Inventory.load(paths: sources, vault: vault) }
             for warning in inventory.warnings { Self.standardError("\(warning)") }
             let hosts = try options.select(in: inventory)
             let report = InventoryReport(inventory: inventory, hosts: hosts)

@@ -65,6 +65,55 @@ public enum LocalProcess {
         return Output(status: wait(pid), output: output)
     }
 
+    /// What `capture` returns: stdout and stderr apart.
+    public struct Captured: Sendable {
+        public var status: Int32
+        public var stdout: [UInt8]
+        public var stderr: [UInt8]
+    }
+
+    /// Runs `argv` to completion with this process's stdin (a password script may ask on the terminal),
+    /// and returns its stdout and its stderr apart (stderr through an unlinked temporary file, so neither
+    /// stream can fill up and stall the other).
+    public static func capture(_ argv: [String], environment: [String: String]? = nil) throws -> Captured {
+        let errorFile = try inputFile([], for: argv[0])
+        defer { close(errorFile) }
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else { throw Failure.spawn(argv[0], errno) }
+        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errorFile, 2)
+        let pid: pid_t
+        do {
+            pid = try spawn(argv, actions: &actions, environment: environment)
+        } catch {
+            close(pipeFDs[0])
+            close(pipeFDs[1])
+            throw error
+        }
+        close(pipeFDs[1])
+        let stdout = drain(pipeFDs[0])
+        close(pipeFDs[0])
+        let status = wait(pid)
+        lseek(errorFile, 0, SEEK_SET)
+        return Captured(status: status, stdout: stdout, stderr: drain(errorFile))
+    }
+
+    private static func drain(_ fd: Int32) -> [UInt8] {
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n > 0 { output.append(contentsOf: buffer[0..<n]); continue }
+            if n < 0, errno == EINTR { continue }
+            return output
+        }
+    }
+
     /// `bytes` in an unlinked temporary file, open for reading from its start (close-on-exec; dup2 clears it).
     private static func inputFile(_ bytes: [UInt8], for program: String) throws -> Int32 {
         var template = Array("/tmp/flotilla-stdin.XXXXXX".utf8CString)

@@ -1,4 +1,6 @@
 internal import Foundation
+import FlotillaCore
+import Vault
 
 /// The few file-system operations the loader needs, with errors that name the path.
 enum FilePath {
@@ -33,6 +35,21 @@ enum FilePath {
 
     static func isExecutable(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
 
+    /// The text of a file; a vault-encrypted one (ansible-vault encrypt) decrypted with `vault`. Line numbers of
+    /// errors in a decrypted file count lines of its decrypted text, as Ansible's do.
+    static func read(_ path: String, vault: Vault) throws(InventoryError) -> String {
+        let text = try read(path)
+        guard VaultEnvelope.isVaulted(text) else { return text }
+        let plain: [UInt8]
+        do { plain = try vault.decrypt(text) } catch {
+            throw .unreadable(path: path, reason: "\(error)")
+        }
+        guard let decoded = String(validating: plain, as: UTF8.self) else {
+            throw .unreadable(path: path, reason: "its decrypted text is not UTF-8")
+        }
+        return decoded
+    }
+
     static func read(_ path: String) throws(InventoryError) -> String {
         guard exists(path) else { throw .unreadable(path: path, reason: "no such file or directory") }
         let data: Data
@@ -41,8 +58,11 @@ enum FilePath {
         } catch {
             throw .unreadable(path: path, reason: reason(error))
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .unreadable(path: path, reason: "not UTF-8 text")
+        let text: String
+        do {
+            text = try UTF8Text.decode(data)
+        } catch {
+            throw .unreadable(path: path, reason: error.description)
         }
         return text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
     }

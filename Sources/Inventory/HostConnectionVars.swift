@@ -88,10 +88,14 @@ public struct HostConnectionVars: Sendable, Hashable {
             hostKeyPolicy: hostKeyPolicy ?? defaultHostKeyPolicy)
     }
 
-    /// Reads the connection variables out of a host's merged variables; `value` resolves templates.
+    /// Reads the connection variables out of a host's merged variables; `lookup` resolves templates, and
+    /// `origin` says where a variable was written, for the errors.
     static func resolve(
-        host: String, lookup: (String) throws -> InventoryValue?
+        host: String, origin: (String) -> FileLocation? = { _ in nil }, lookup: (String) throws -> InventoryValue?
     ) throws -> HostConnectionVars {
+        func invalid(_ variable: String, _ value: String, expected: String) -> InventoryError {
+            .invalidConnectionVariable(origin(variable), host: host, variable: variable, value: value, expected: expected)
+        }
         func last(_ names: [String]) throws -> (String, InventoryValue)? {
             var found: (String, InventoryValue)?
             for name in names {
@@ -105,16 +109,13 @@ public struct HostConnectionVars: Sendable, Hashable {
             case .string(let s): return s
             case .int, .double, .bool: return value.text
             default:
-                throw InventoryError.invalidConnectionVariable(
-                    host: host, variable: name, value: value.jsonText, expected: "a string")
+                throw invalid(name, value.jsonText, expected: "a string")
             }
         }
         func bool(_ names: String...) throws -> Bool? {
             guard let (name, value) = try last(names) else { return nil }
             guard let b = AnsibleBoolean.parse(value) else {
-                throw InventoryError.invalidConnectionVariable(
-                    host: host, variable: name, value: value.text,
-                    expected: "a boolean (yes/no, true/false, on/off, 1/0)")
+                throw invalid(name, value.text, expected: "a boolean (yes/no, true/false, on/off, 1/0)")
             }
             return b
         }
@@ -128,8 +129,7 @@ public struct HostConnectionVars: Sendable, Hashable {
             default: port = nil
             }
             guard let port, (1...65535).contains(port) else {
-                throw InventoryError.invalidConnectionVariable(
-                    host: host, variable: name, value: value.text, expected: "a port number from 1 to 65535")
+                throw invalid(name, value.text, expected: "a port number from 1 to 65535")
             }
             vars.port = port
         }
@@ -145,9 +145,7 @@ public struct HostConnectionVars: Sendable, Hashable {
         }
         if let policy = try string("flotilla_host_key_policy") {
             guard let parsed = HostKeyPolicy(rawValue: policy.trimmingWhitespace().lowercased()) else {
-                throw InventoryError.invalidConnectionVariable(
-                    host: host, variable: "flotilla_host_key_policy", value: policy,
-                    expected: "strict, accept-new or off")
+                throw invalid("flotilla_host_key_policy", policy, expected: "strict, accept-new or off")
             }
             vars.hostKeyPolicy = parsed
         }
@@ -167,8 +165,8 @@ public struct HostConnectionVars: Sendable, Hashable {
                     vars.sshArgumentVariables.append(variable)
                 }
             } catch {
-                throw InventoryError.invalidConnectionVariable(
-                    host: host, variable: variable, value: text,
+                throw invalid(
+                    variable, text,
                     expected: "ssh arguments with balanced quotes (the \(error.quote) at offset \(error.offset) is never closed)")
             }
         }

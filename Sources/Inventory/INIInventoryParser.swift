@@ -142,20 +142,19 @@ struct INIInventoryParser {
         }
         guard let first = words.first else { return }
         let at = FileLocation(file: file, line: lineNumber, column: indent + first.offset + 1)
-        var vars: [String: InventoryValue] = [:]
+        var vars = LocatedVariables()
         var bad = false
         for word in words.dropFirst() {
+            let wordAt = FileLocation(file: file, line: lineNumber, column: indent + word.offset + 1)
             guard let equals = word.text.firstIndex(of: "="), equals != word.text.startIndex else {
-                let wordAt = FileLocation(file: file, line: lineNumber, column: indent + word.offset + 1)
                 builder.errors.append(.syntax(wordAt, expected: "key=value host variable", found: "'\(word.raw)'"))
                 bad = true
                 continue
             }
             let key = String(word.text[..<equals])
             do {
-                vars[key] = try PythonLiteral.value(of: String(word.text[word.text.index(after: equals)...]))
+                vars.set(key, try PythonLiteral.value(of: String(word.text[word.text.index(after: equals)...])), at: wordAt)
             } catch {
-                let wordAt = FileLocation(file: file, line: lineNumber, column: indent + word.offset + 1)
                 builder.errors.append(.limitExceeded(
                     wordAt, what: "the value of '\(key)' nests lists or dicts too deeply", limit: "\(PythonLiteral.maxDepth) levels"))
                 bad = true
@@ -166,7 +165,7 @@ struct INIInventoryParser {
         if bad { return }
         for (name, port) in names {
             var hostVars = vars
-            if let port { hostVars["ansible_port"] = .int(port) }
+            if let port { hostVars.set("ansible_port", .int(port), at: at) }
             builder.addHost(name, to: group, vars: hostVars, at: at)
         }
     }

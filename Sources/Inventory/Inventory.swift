@@ -1,4 +1,6 @@
 import FlotillaCore
+public import Vault
+
 /// An Ansible inventory, read from INI or YAML files, directories of them, and the `group_vars/` and
 /// `host_vars/` beside them.
 ///
@@ -33,6 +35,8 @@ public struct Inventory: Sendable {
 
     let hostIndex: [String: Int]
     let variableDirectories: [VariablesDirectory]
+    /// The vault secrets `!vault` values and vaulted files are decrypted with.
+    let vault: Vault
     /// Longest path from `all` to each group.
     let depth: [String: Int]
     /// Parents of each group.
@@ -49,8 +53,9 @@ public struct Inventory: Sendable {
     ///
     /// As in Ansible, a source that is not an existing path but contains a comma is a host list
     /// (`-i 'web1,web2:2222,'`): each item is an ungrouped host, and no `group_vars/` apply to it.
-    public static func load(paths: [String]) throws -> Inventory {
+    public static func load(paths: [String], vault: Vault = .none) throws -> Inventory {
         var builder = InventoryBuilder()
+        builder.vault = vault
         for path in paths {
             if isHostList(path) {
                 loadHostList(path, into: &builder)
@@ -72,7 +77,7 @@ public struct Inventory: Sendable {
             for (index, base) in bases.enumerated() where !bases[(index + 1)...].contains(base) {
                 directories.append(
                     VariablesDirectory.load(
-                        baseDirectory: base, groups: builder.groupOrder, hosts: builder.hostOrder, errors: &errors,
+                        baseDirectory: base, groups: builder.groupOrder, hosts: builder.hostOrder, vault: vault, errors: &errors,
                         warnings: &warnings))
             }
         }
@@ -94,8 +99,8 @@ public struct Inventory: Sendable {
             let leading = item.prefix(while: { $0 == " " || $0 == "\t" }).count
             let at = FileLocation(file: "host list '\(source)'", line: 1, column: offset + leading + 1)
             let split = HostRange.splitPort(name)
-            var vars: [String: InventoryValue] = [:]
-            if let port = split.port { vars["ansible_port"] = .int(port) }
+            var vars = LocatedVariables()
+            if let port = split.port { vars.set("ansible_port", .int(port), at: at) }
             builder.addHost(split.danglingColon ? name : split.name, to: "ungrouped", vars: vars, at: at)
         }
     }
@@ -103,7 +108,7 @@ public struct Inventory: Sendable {
     static func loadFile(_ path: String, into builder: inout InventoryBuilder) {
         let text: String
         do {
-            text = try FilePath.read(path)
+            text = try FilePath.read(path, vault: builder.vault)
         } catch {
             builder.errors.append(error)
             return
@@ -154,6 +159,7 @@ public struct Inventory: Sendable {
         self.groupNames = builder.groupOrder
         self.warnings = warnings
         self.variableDirectories = directories
+        self.vault = builder.vault
         var index: [String: Int] = [:]
         for (i, host) in hosts.enumerated() { index[host.name] = i }
         self.hostIndex = index
@@ -205,16 +211,22 @@ public struct Inventory: Sendable {
     /// The host's variables, merged in the order described on `Inventory`. Templates (`{{ x }}`) are
     /// left as written; `resolvedVariables(for:)` expands them.
     public func variables(for host: String) throws -> [String: InventoryValue] {
+        try locatedVariables(for: host).values
+    }
+
+    /// The host's variables as `variables(for:)` merges them, each with the file, line and column where the
+    /// winning value was written.
+    public func locatedVariables(for host: String) throws -> LocatedVariables {
         guard let found = self.host(named: host) else { throw InventoryError.unknownHost(host) }
         let hostGroups = try groupNames(of: host).filter { $0 != "all" }
-        var result = groups["all"]?.vars ?? [:]
-        for group in hostGroups { result.merge(groups[group]?.vars ?? [:]) { _, new in new } }
-        for directory in variableDirectories { result.merge(directory.groupVars["all"] ?? [:]) { _, new in new } }
+        var result = groups["all"]?.located ?? LocatedVariables()
+        for group in hostGroups { result.merge(groups[group]?.located ?? LocatedVariables()) }
+        for directory in variableDirectories { result.merge(directory.groupVars["all"] ?? LocatedVariables()) }
         for directory in variableDirectories {
-            for group in hostGroups { result.merge(directory.groupVars[group] ?? [:]) { _, new in new } }
+            for group in hostGroups { result.merge(directory.groupVars[group] ?? LocatedVariables()) }
         }
-        result.merge(found.vars) { _, new in new }
-        for directory in variableDirectories { result.merge(directory.hostVars[host] ?? [:]) { _, new in new } }
+        result.merge(found.located)
+        for directory in variableDirectories { result.merge(directory.hostVars[host] ?? LocatedVariables()) }
         return result
     }
 

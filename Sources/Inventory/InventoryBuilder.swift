@@ -1,7 +1,10 @@
 import FlotillaCore
+import Vault
 /// Collects hosts and groups from one or more inventory files, as Ansible's `InventoryData` does, then
 /// adds the implicit structure (`all` above every top-level group, `ungrouped` for hosts of no group).
 struct InventoryBuilder {
+    /// Decrypts vault-encrypted inventory files.
+    var vault: Vault = .none
     var hostOrder: [String] = []
     var hosts: [String: InventoryHost] = [:]
     var groupOrder: [String] = []
@@ -35,7 +38,7 @@ struct InventoryBuilder {
     }
 
     /// Adds (or redefines) a host in a group; `vars` are set on the host, later definitions winning.
-    mutating func addHost(_ name: String, to group: String, vars: [String: InventoryValue], at location: FileLocation) {
+    mutating func addHost(_ name: String, to group: String, vars: LocatedVariables, at location: FileLocation) {
         addGroup(group, at: location)
         if hosts[name] == nil {
             hosts[name] = InventoryHost(name: name, location: location)
@@ -45,13 +48,18 @@ struct InventoryBuilder {
             hosts[name]!.groups.append(group)
             groups[group]!.hosts.append(name)
         }
-        if !vars.isEmpty { hosts[name]!.vars.merge(vars) { _, new in new } }
+        for (key, value) in vars.values {
+            hosts[name]!.vars[key] = value
+            hosts[name]!.origins[key] = vars.origins[key]
+        }
     }
 
-    /// Sets a group variable; `ansible_group_priority` sets the group's priority instead, as in Ansible.
+    /// Sets a group variable written at `location`; `ansible_group_priority` sets the group's priority
+    /// instead, as in Ansible.
     mutating func setGroupVariable(_ group: String, _ key: String, _ value: InventoryValue, at location: FileLocation) {
         guard key == "ansible_group_priority" else {
             groups[group]?.vars[key] = value
+            groups[group]?.origins[key] = location
             return
         }
         let number: Int?

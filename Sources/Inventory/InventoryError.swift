@@ -24,12 +24,17 @@ public enum InventoryError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A value goes beyond one of the readers' limits (nesting depth, alias expansion, host count, name
     /// length; docs/limits.md): `what` says what and how much, `limit` the documented bound.
     case limitExceeded(FileLocation, what: String, limit: String)
-    /// A connection variable has a value that cannot be used (`ansible_port=ssh`).
-    case invalidConnectionVariable(host: String, variable: String, value: String, expected: String)
-    /// A `{{ name }}` template in a host's variable refers to a variable the host does not have.
-    case undefinedTemplateVariable(host: String, variable: String, reference: String)
-    /// A template is more than `{{ name }}` (filters, lookups, expressions), or refers back to itself.
-    case unsupportedTemplate(host: String, variable: String, expression: String)
+    /// A connection variable has a value that cannot be used (`ansible_port=ssh`); the location is where
+    /// the variable was written (`nil` when nothing wrote it, as for `inventory_hostname`).
+    case invalidConnectionVariable(FileLocation?, host: String, variable: String, value: String, expected: String)
+    /// A `{{ name }}` template in a host's variable, written at the location, refers to a variable the host
+    /// does not have.
+    case undefinedTemplateVariable(FileLocation?, host: String, variable: String, reference: String)
+    /// A template, written at the location, is more than `{{ name }}` (filters, lookups, expressions), or
+    /// refers back to itself.
+    case unsupportedTemplate(FileLocation?, host: String, variable: String, expression: String)
+    /// A vaulted value, written at the location, could not be decrypted (no secret, a wrong one, damage).
+    case vault(FileLocation?, host: String, variable: String, reason: String)
     /// A host pattern is malformed (a bad regular expression, an empty `@file` name...).
     case invalidPattern(pattern: String, reason: String)
     /// A union or intersection term of a host pattern matched no host and no group.
@@ -64,13 +69,15 @@ public enum InventoryError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(at): invalid YAML: \(problem)"
         case .limitExceeded(let at, let what, let limit):
             return "\(at): \(what): the limit is \(limit)"
-        case .invalidConnectionVariable(let host, let variable, let value, let expected):
-            return "host '\(host)': \(variable) is '\(value)', expected \(expected)"
-        case .undefinedTemplateVariable(let host, let variable, let reference):
-            return "host '\(host)': \(variable) refers to undefined variable '\(reference)'"
-        case .unsupportedTemplate(let host, let variable, let expression):
-            return "host '\(host)': \(variable) uses template '\(expression)'; only '{{ name }}' of another "
-                + "variable of the host is supported"
+        case .invalidConnectionVariable(let at, let host, let variable, let value, let expected):
+            return Self.prefix(at) + "host '\(host)': \(variable) is '\(value)', expected \(expected)"
+        case .undefinedTemplateVariable(let at, let host, let variable, let reference):
+            return Self.prefix(at) + "host '\(host)': \(variable) refers to undefined variable '\(reference)'"
+        case .unsupportedTemplate(let at, let host, let variable, let expression):
+            return Self.prefix(at) + "host '\(host)': \(variable) uses template '\(expression)'; only '{{ name }}' of "
+                + "another variable of the host is supported"
+        case .vault(let at, let host, let variable, let reason):
+            return Self.prefix(at) + "host '\(host)': \(variable): \(reason)"
         case .invalidPattern(let pattern, let reason):
             return "host pattern '\(pattern)': \(reason)"
         case .patternMatchedNothing(let pattern, let term):
@@ -85,6 +92,9 @@ public enum InventoryError: Error, Sendable, Hashable, CustomStringConvertible {
             return errors.map(\.description).joined(separator: "\n")
         }
     }
+
+    /// `file:line:column: ` for a known location, nothing otherwise.
+    private static func prefix(_ at: FileLocation?) -> String { at.map { "\($0): " } ?? "" }
 
     /// The individual problems: the members of `.multiple`, or this error alone.
     public var all: [InventoryError] {

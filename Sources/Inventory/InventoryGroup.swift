@@ -9,6 +9,8 @@ public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
     /// Variables from the inventory files (`[name:vars]`, YAML `vars:`). Files in `group_vars/` are not
     /// included here; `Inventory.variables(for:)` merges everything.
     public var vars: [String: InventoryValue]
+    /// Where each of `vars` was written (see `LocatedVariables`).
+    public var origins: [String: FileLocation] = [:]
     /// `ansible_group_priority`: among groups of the same depth, higher priorities are applied later and
     /// so win. Not a variable, as in Ansible.
     public var priority: Int = 1
@@ -17,14 +19,18 @@ public struct InventoryGroup: Sendable, Hashable, CustomStringConvertible {
 
     public init(
         name: String, hosts: [String] = [], children: [String] = [], vars: [String: InventoryValue] = [:],
-        location: FileLocation? = nil
+        origins: [String: FileLocation] = [:], location: FileLocation? = nil
     ) {
         self.name = name
         self.hosts = hosts
         self.children = children
         self.vars = vars
+        self.origins = origins
         self.location = location
     }
+
+    /// The group's variables from the inventory files with their origins.
+    public var located: LocatedVariables { LocatedVariables(values: vars, origins: origins) }
 
     public var description: String { name }
 }

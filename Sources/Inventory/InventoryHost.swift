@@ -9,17 +9,24 @@ public struct InventoryHost: Sendable, Hashable, Identifiable, CustomStringConve
     /// Variables the inventory files set on the host (inline INI `key=value`, YAML host maps, the port
     /// suffix as `ansible_port`); later definitions win. Files in `host_vars/` are not included here.
     public var vars: [String: InventoryValue]
+    /// Where each of `vars` was written (see `LocatedVariables`).
+    public var origins: [String: FileLocation] = [:]
     /// Where the host was first defined.
     public var location: FileLocation?
 
     public init(
-        name: String, groups: [String] = [], vars: [String: InventoryValue] = [:], location: FileLocation? = nil
+        name: String, groups: [String] = [], vars: [String: InventoryValue] = [:], origins: [String: FileLocation] = [:],
+        location: FileLocation? = nil
     ) {
         self.name = name
         self.groups = groups
         self.vars = vars
+        self.origins = origins
         self.location = location
     }
+
+    /// The host's own variables with their origins.
+    public var located: LocatedVariables { LocatedVariables(values: vars, origins: origins) }
 
     public var id: String { name }
     public var description: String { name }

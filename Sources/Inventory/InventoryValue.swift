@@ -10,6 +10,9 @@ public enum InventoryValue: Sendable, Hashable {
     case list([InventoryValue])
     case map([String: InventoryValue])
     case null
+    /// An Ansible Vault value (`!vault |` in YAML), as written: decrypted only where it is used
+    /// (`TemplateResolver`), never shown (`text` masks it; `--json` gives Ansible's `__ansible_vault` object).
+    case vaulted(String)
 
     /// The value as text for messages and for places that need a string (`ansible_host: 10.0.0.1`),
     /// rendered like Ansible renders scalars (`True`/`False` for booleans).
@@ -20,6 +23,7 @@ public enum InventoryValue: Sendable, Hashable {
         case .double(let d): return String(d)
         case .bool(let b): return b ? "True" : "False"
         case .null: return ""
+        case .vaulted: return "********"
         case .list, .map: return jsonText
         }
     }
@@ -38,6 +42,7 @@ public enum InventoryValue: Sendable, Hashable {
         case .double(let d): return d.isFinite ? String(d) : "null"
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
+        case .vaulted(let text): return "{\"__ansible_vault\": \(JSONText.quote(text))}"
         case .list(let items): return "[" + items.map(\.jsonText).joined(separator: ", ") + "]"
         case .map(let map):
             let body = map.keys.sorted().map { "\(JSONText.quote($0)): \(map[$0]!.jsonText)" }
@@ -55,6 +60,7 @@ public enum InventoryValue: Sendable, Hashable {
         case .list: return "list"
         case .map: return "mapping"
         case .null: return "null"
+        case .vaulted: return "vaulted string"
         }
     }
 }
@@ -89,6 +95,7 @@ extension InventoryValue: Codable {
         case .list(let l): try container.encode(l)
         case .map(let m): try container.encode(m)
         case .null: try container.encodeNil()
+        case .vaulted(let text): try container.encode(["__ansible_vault": text])
         }
     }
 }

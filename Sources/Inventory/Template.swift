@@ -1,15 +1,23 @@
+import FlotillaCore
+import Vault
+
 /// The small part of Jinja that inventories commonly use: `{{ name }}` replaced by another variable of
 /// the same host (or `inventory_hostname`, `inventory_hostname_short`, `group_names`). A string that is
 /// exactly one `{{ name }}` takes the referenced value with its type; otherwise values are rendered as
 /// text. Filters, expressions and lookups are refused with an error that names them, as are references
-/// to undefined variables and loops.
+/// to undefined variables and loops; each error names the file and line where the offending variable was
+/// written.
 struct TemplateResolver {
     /// How many variables a chain of `{{ name }}` references may pass through (each level recurses).
     static let maxChain = 64
 
     let host: String
     let variables: [String: InventoryValue]
+    /// Where each of `variables` was written.
+    let origins: [String: FileLocation]
     let magic: [String: InventoryValue]
+    /// Decrypts `!vault` values when they are used.
+    var vault: Vault = .none
 
     func resolve(_ name: String) throws -> InventoryValue? {
         var visiting: [String] = []
@@ -20,11 +28,11 @@ struct TemplateResolver {
         guard let value = variables[name] ?? magic[name] else { return nil }
         if visiting.contains(name) {
             throw InventoryError.unsupportedTemplate(
-                host: host, variable: visiting[0], expression: "a loop: " + (visiting + [name]).joined(separator: " -> "))
+                origins[visiting[0]], host: host, variable: visiting[0], expression: "a loop: " + (visiting + [name]).joined(separator: " -> "))
         }
         if visiting.count >= Self.maxChain {
             throw InventoryError.unsupportedTemplate(
-                host: host, variable: visiting[0],
+                origins[visiting[0]], host: host, variable: visiting[0],
                 expression: "a chain of more than \(Self.maxChain) references: " + (visiting.prefix(3) + ["…", name]).joined(separator: " -> "))
         }
         visiting.append(name)
@@ -43,6 +51,16 @@ struct TemplateResolver {
             var out: [String: InventoryValue] = [:]
             for (k, v) in map { out[k] = try expand(v, variable: variable, visiting: &visiting) }
             return .map(out)
+        case .vaulted(let text):
+            let plain: [UInt8]
+            do { plain = try vault.decrypt(text) } catch {
+                throw InventoryError.vault(origins[variable], host: host, variable: variable, reason: "\(error)")
+            }
+            guard let decoded = String(validating: plain, as: UTF8.self) else {
+                throw InventoryError.vault(origins[variable], host: host, variable: variable, reason: "its decrypted value is not UTF-8 text")
+            }
+            // As Ansible: the decrypted text is a string, and a template inside it is expanded.
+            return try expand(.string(decoded), variable: variable, visiting: &visiting)
         default:
             return value
         }
@@ -50,7 +68,7 @@ struct TemplateResolver {
 
     private func render(_ text: String, variable: String, visiting: inout [String]) throws -> InventoryValue {
         if text.contains("{%") || text.contains("{#") {
-            throw InventoryError.unsupportedTemplate(host: host, variable: variable, expression: text)
+            throw InventoryError.unsupportedTemplate(origins[variable], host: host, variable: variable, expression: text)
         }
         var pieces: [InventoryValue] = []
         var rest = Substring(text)
@@ -58,7 +76,8 @@ struct TemplateResolver {
         while let open = rest.range(of: "{{") {
             literal += rest[..<open.lowerBound]
             guard let close = rest[open.upperBound...].range(of: "}}") else {
-                throw InventoryError.unsupportedTemplate(host: host, variable: variable, expression: String(rest[open.lowerBound...]))
+                throw InventoryError.unsupportedTemplate(
+                    origins[variable], host: host, variable: variable, expression: String(rest[open.lowerBound...]))
             }
             let expression = rest[open.upperBound..<close.lowerBound].trimmingWhitespace()
             guard !expression.isEmpty,
@@ -66,10 +85,12 @@ struct TemplateResolver {
                 !(expression.first!.isNumber)
             else {
                 throw InventoryError.unsupportedTemplate(
-                    host: host, variable: variable, expression: String(rest[open.lowerBound..<close.upperBound]))
+                    origins[variable], host: host, variable: variable,
+                    expression: String(rest[open.lowerBound..<close.upperBound]))
             }
             guard let referenced = try resolve(expression, visiting: &visiting) else {
-                throw InventoryError.undefinedTemplateVariable(host: host, variable: variable, reference: expression)
+                throw InventoryError.undefinedTemplateVariable(
+                    origins[variable], host: host, variable: variable, reference: expression)
             }
             if !literal.isEmpty { pieces.append(.string(literal)) }
             literal = ""
@@ -91,7 +112,10 @@ extension Inventory {
             "inventory_hostname_short": .string(String(host.prefix { $0 != "." })),
             "group_names": .list(groupNames.map(InventoryValue.string)),
         ]
-        return TemplateResolver(host: host, variables: try variables(for: host), magic: magic)
+        let located = try locatedVariables(for: host)
+        var resolver = TemplateResolver(host: host, variables: located.values, origins: located.origins, magic: magic)
+        resolver.vault = vault
+        return resolver
     }
 
     /// The host's merged variables with `{{ name }}` templates expanded (see `TemplateResolver`).
@@ -106,7 +130,7 @@ extension Inventory {
     /// expanded). Unset fields stay `nil` for the SSH client config to fill.
     public func connectionVars(for host: String) throws -> HostConnectionVars {
         let resolver = try templateResolver(for: host)
-        return try HostConnectionVars.resolve(host: host) { name in
+        return try HostConnectionVars.resolve(host: host, origin: { resolver.origins[$0] }) { name in
             resolver.variables[name] == nil ? nil : try resolver.resolve(name)
         }
     }

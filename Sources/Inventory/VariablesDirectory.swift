@@ -1,4 +1,5 @@
 import FlotillaCore
+import Vault
 internal import Foundation
 
 /// The `group_vars/` and `host_vars/` directories beside one inventory source, read as Ansible's
@@ -11,30 +12,30 @@ internal import Foundation
 struct VariablesDirectory: Sendable {
     /// The directory that holds `group_vars/` and `host_vars/`.
     var baseDirectory: String
-    /// Merged variables of each group that has files.
-    var groupVars: [String: [String: InventoryValue]] = [:]
-    /// Merged variables of each host that has files.
-    var hostVars: [String: [String: InventoryValue]] = [:]
+    /// Merged variables of each group that has files, each with the file and line it was written at.
+    var groupVars: [String: LocatedVariables] = [:]
+    /// Merged variables of each host that has files, each with the file and line it was written at.
+    var hostVars: [String: LocatedVariables] = [:]
 
     static let extensions = ["", ".yml", ".yaml", ".json"]
 
     /// Reads the files of the given groups and hosts; a name with no files is fine. Files that match no
     /// group or host become warnings (a likely typo); unreadable or malformed files become errors.
     static func load(
-        baseDirectory: String, groups: [String], hosts: [String], errors: inout [InventoryError],
+        baseDirectory: String, groups: [String], hosts: [String], vault: Vault = .none, errors: inout [InventoryError],
         warnings: inout [InventoryWarning]
     ) -> VariablesDirectory {
         var result = VariablesDirectory(baseDirectory: baseDirectory)
         result.groupVars = loadKind(
-            "group_vars", base: baseDirectory, names: groups, errors: &errors, warnings: &warnings)
-        result.hostVars = loadKind("host_vars", base: baseDirectory, names: hosts, errors: &errors, warnings: &warnings)
+            "group_vars", base: baseDirectory, names: groups, vault: vault, errors: &errors, warnings: &warnings)
+        result.hostVars = loadKind("host_vars", base: baseDirectory, names: hosts, vault: vault, errors: &errors, warnings: &warnings)
         return result
     }
 
     private static func loadKind(
-        _ kind: String, base: String, names: [String], errors: inout [InventoryError],
+        _ kind: String, base: String, names: [String], vault: Vault, errors: inout [InventoryError],
         warnings: inout [InventoryWarning]
-    ) -> [String: [String: InventoryValue]] {
+    ) -> [String: LocatedVariables] {
         let directory = FilePath.join(base, kind)
         guard FilePath.isDirectory(directory) else { return [:] }
         let entries: Set<String>
@@ -45,15 +46,15 @@ struct VariablesDirectory: Sendable {
             return [:]
         }
         var used: Set<String> = []
-        var result: [String: [String: InventoryValue]] = [:]
+        var result: [String: LocatedVariables] = [:]
         for name in names {
             guard let entry = extensions.map({ name + $0 }).first(where: entries.contains) else { continue }
             used.insert(entry)
             let path = FilePath.join(directory, entry)
             let files = FilePath.isDirectory(path) ? filesInDirectory(path) : [path]
-            var merged: [String: InventoryValue] = [:]
+            var merged = LocatedVariables()
             for file in files {
-                merged.merge(loadFile(file, errors: &errors)) { _, new in new }
+                merged.merge(loadFile(file, vault: vault, errors: &errors))
             }
             result[name] = merged
         }
@@ -84,38 +85,34 @@ struct VariablesDirectory: Sendable {
         return files
     }
 
-    /// One variables file: a YAML (or JSON) mapping.
-    static func loadFile(_ path: String, errors: inout [InventoryError]) -> [String: InventoryValue] {
+    /// One variables file: a YAML (or JSON) mapping; each variable's origin is its value node.
+    static func loadFile(_ path: String, vault: Vault = .none, errors: inout [InventoryError]) -> LocatedVariables {
         let text: String
         do {
-            text = try FilePath.read(path)
+            text = try FilePath.read(path, vault: vault)
         } catch {
             errors.append(error)
-            return [:]
-        }
-        if text.hasPrefix("$ANSIBLE_VAULT") {
-            errors.append(
-                .syntax(
-                    FileLocation(file: path, line: 1, column: 1), expected: "plain YAML variables",
-                    found: "an ansible-vault encrypted file (not supported)"))
-            return [:]
+            return LocatedVariables()
         }
         do {
             let document = try YAMLDocument(file: path, text: text)
-            guard let root = document.root else { return [:] }
-            let value = InventoryValue(root)
-            if value == .null { return [:] }
-            guard case .map(let map) = value else {
+            guard let root = document.root, InventoryValue(root) != .null else { return LocatedVariables() }
+            guard case .mapping(let mapping) = root else {
                 errors.append(
                     .unexpectedType(
                         document.location(of: root), context: "variables file",
                         expected: "a mapping of variable names to values", found: YAMLDocument.kind(root)))
-                return [:]
+                return LocatedVariables()
             }
-            return map
+            // Entries in file order, merge keys first: a later key wins, value and origin together.
+            var variables = LocatedVariables()
+            for (key, value) in YAMLDocument.entries(of: mapping) {
+                variables.set(YAMLDocument.keyText(key), InventoryValue(value), at: document.location(of: value))
+            }
+            return variables
         } catch {
             errors.append(error)
-            return [:]
+            return LocatedVariables()
         }
     }
 }

@@ -125,6 +125,8 @@ extension InventoryValue {
     /// scalars always strings.
     init(_ node: Node) {
         switch node {
+        case .scalar(let scalar) where node.tag.rawValue == "!vault":
+            self = .vaulted(scalar.string)
         case .scalar(let scalar):
             switch Tag.Name(rawValue: node.tag.rawValue) {
             case .null: self = .null

@@ -109,10 +109,12 @@ struct YAMLInventoryParser {
         into builder: inout InventoryBuilder
     ) {
         let at = document.location(of: key)
-        var vars: [String: InventoryValue] = [:]
+        var vars = LocatedVariables()
         switch value {
         case .mapping(let m):
-            for (k, v) in YAMLDocument.entries(of: m) { vars[YAMLDocument.keyText(k)] = InventoryValue(v) }
+            for (k, v) in YAMLDocument.entries(of: m) {
+                vars.set(YAMLDocument.keyText(k), InventoryValue(v), at: document.location(of: v))
+            }
         case .scalar where InventoryValue(value) == .null:
             break
         default:
@@ -127,7 +129,7 @@ struct YAMLInventoryParser {
         guard let names = HostDefinition.expand(pattern, literal: literal, at: at, into: &builder) else { return }
         for (name, port) in names {
             var hostVars = vars
-            if let port { hostVars["ansible_port"] = .int(port) }
+            if let port { hostVars.set("ansible_port", .int(port), at: at) }
             builder.addHost(name, to: group, vars: hostVars, at: at)
         }
     }

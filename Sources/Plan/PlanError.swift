@@ -21,8 +21,11 @@ public enum PlanError: Error, Sendable, Hashable, CustomStringConvertible {
     case cannotPlan(FileLocation, host: String, resource: String, reason: String)
     /// Several errors found in one pass, in file order.
     case several([PlanError])
-    /// A saved plan file that cannot be used.
+    /// A saved plan file that cannot be used (it no longer matches its playbook).
     case badPlanFile(file: String, reason: String)
+    /// A saved plan file that cannot be read as one: empty or cut off, not UTF-8, not JSON, not a plan, another
+    /// format version, or a field that does not hold what it should (with its path).
+    case damagedPlanFile(file: String, problem: String)
 
     public var description: String {
         switch self {
@@ -48,6 +51,8 @@ public enum PlanError: Error, Sendable, Hashable, CustomStringConvertible {
             errors.map(\.description).joined(separator: "\n")
         case .badPlanFile(let file, let reason):
             "\(file): not a usable plan: \(reason)"
+        case .damagedPlanFile(let file, let problem):
+            "\(file): damaged plan file: \(problem)"
         }
     }
 

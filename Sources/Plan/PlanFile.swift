@@ -43,21 +43,33 @@ public struct PlanFile: Sendable, Codable, Hashable {
         return (try? encoder.encode(self)) ?? Data()
     }
 
+    /// Reads a saved plan; anything that keeps it from being one is `PlanError.damagedPlanFile` saying what
+    /// (see `PlanFileDamage`).
     public static func decode(_ data: Data, file: String) throws(PlanError) -> PlanFile {
+        if let problem = PlanFileDamage.check(data, version: currentVersion) {
+            throw .damagedPlanFile(file: file, problem: problem)
+        }
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = PlanFileDamage.iso8601
         let plan: PlanFile
         do { plan = try decoder.decode(PlanFile.self, from: data) } catch {
-            throw .badPlanFile(file: file, reason: "not a Flotilla plan file (\(error))")
-        }
-        guard plan.formatVersion == currentVersion else {
-            throw .badPlanFile(file: file, reason: "format version \(plan.formatVersion); this Flotilla reads version \(currentVersion)")
+            throw .damagedPlanFile(file: file, problem: PlanFileDamage.describe(error))
         }
         let hosts = Set(plan.plans.map(\.host))
-        for h in hosts where Set(plan.plans.filter { $0.host == h }.map(\.factsDigest)).count != 1 {
-            throw .badPlanFile(file: file, reason: "host \(h) has plans made from different facts")
+        for h in hosts.sorted() where Set(plan.plans.filter { $0.host == h }.map(\.factsDigest)).count != 1 {
+            throw .damagedPlanFile(file: file, problem: "host \(h) has plans made from different facts")
         }
         return plan
+    }
+
+    /// Whether `path`, whose first bytes are `head`, is to be read as a saved plan rather than a playbook: its
+    /// first non-blank byte is `{` (a playbook is a list of plays), or its name ends in `.plan`, or in `.json`
+    /// without starting as a list (the names `flotilla plan --out` is given in the docs), so that an empty or
+    /// damaged plan is reported as a damaged plan, not as a playbook.
+    public static func isPlanFile(path: String, head: some Sequence<UInt8>) -> Bool {
+        let first = head.first(where: { ![0x20, 0x0a, 0x0d, 0x09].contains($0) })
+        if first == UInt8(ascii: "{") || path.hasSuffix(".plan") { return true }
+        return path.hasSuffix(".json") && first != UInt8(ascii: "[")
     }
 
     public func save(to path: String) throws(PlanError) {

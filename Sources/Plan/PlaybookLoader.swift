@@ -10,8 +10,9 @@ extension Playbook {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .unreadable(file: path, reason: (error as NSError).localizedDescription)
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw .unreadable(file: path, reason: "not UTF-8 text") }
-        return try parse(yaml: text, file: path)
+        let text: String
+        do { text = try UTF8Text.decode(data) } catch { throw .unreadable(file: path, reason: error.description) }
+        return try parse(yaml: text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text, file: path)
     }
 
     /// Checks a playbook's text against the schema. Every unknown key is reported (with the nearest valid key);

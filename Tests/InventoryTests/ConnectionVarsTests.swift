@@ -81,7 +81,7 @@ import Testing
         #expect(try inventory.resolvedVariables(for: "templated")["ansible_host"] == "templated.mgmt.example")
     }
 
-    @Test func badValuesAreErrorsThatNameHostVariableAndValue() {
+    @Test func badValuesAreErrorsThatNameTheLineHostVariableAndValue() {
         func message(_ host: String) -> String? {
             do {
                 _ = try inventory.connectionVars(for: host)
@@ -90,17 +90,18 @@ import Testing
                 return "\(error)"
             }
         }
-        #expect(message("badport") == "host 'badport': ansible_port is 'ssh', expected a port number from 1 to 65535")
+        let file = Fixture.path("connection.ini")
+        #expect(message("badport") == "\(file):8:9: host 'badport': ansible_port is 'ssh', expected a port number from 1 to 65535")
         #expect(
             message("badbecome")
-                == "host 'badbecome': ansible_become is 'perhaps', expected a boolean (yes/no, true/false, on/off, 1/0)")
+                == "\(file):9:11: host 'badbecome': ansible_become is 'perhaps', expected a boolean (yes/no, true/false, on/off, 1/0)")
         #expect(
             message("badpolicy")
-                == "host 'badpolicy': flotilla_host_key_policy is 'sometimes', expected strict, accept-new or off")
-        #expect(message("undefinedref") == "host 'undefinedref': ansible_host refers to undefined variable 'nope'")
+                == "\(file):10:11: host 'badpolicy': flotilla_host_key_policy is 'sometimes', expected strict, accept-new or off")
+        #expect(message("undefinedref") == "\(file):11:14: host 'undefinedref': ansible_host refers to undefined variable 'nope'")
         #expect(
             message("filtered")
-                == "host 'filtered': ansible_host uses template '{{ name | upper }}'; only '{{ name }}' of another "
+                == "\(file):12:10: host 'filtered': ansible_host uses template '{{ name | upper }}'; only '{{ name }}' of another "
                 + "variable of the host is supported")
     }
 }

@@ -62,8 +62,9 @@ import Testing
         #expect(try load("hosts.ini", chain(64)).resolvedVariables(for: "web1")["v1"] == .string("end"))
         let long = try load("hosts.ini", chain(65))
         let error = #expect(throws: InventoryError.self) { try long.resolvedVariables(for: "web1") }
-        guard case .unsupportedTemplate(let host, let variable, let expression) = error else { Issue.record("wrong error \(String(describing: error))"); return }
+        guard case .unsupportedTemplate(let at, let host, let variable, let expression) = error else { Issue.record("wrong error \(String(describing: error))"); return }
         #expect(host == "web1")
+        #expect(at?.line == 4, "v1 is written on line 4")
         #expect(variable == "v1")
         #expect(expression.hasPrefix("a chain of more than 64 references: v1 -> v2 -> v3 -> … -> v65"))
     }

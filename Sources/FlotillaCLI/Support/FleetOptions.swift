@@ -7,8 +7,13 @@ public import SSH
 
 /// How to reach the hosts: the flags every command that connects shares.
 public struct FleetOptions: ParsableArguments, Sendable {
-    @Option(parsing: .unconditional, help: ArgumentHelp("Hosts worked on at once, 1 to 10000 (default: enough for 256 hosts in one wave).", valueName: "n"))
-    public var forks: Int = 256
+    @Option(
+        name: .customLong("forks"), parsing: .unconditional,
+        help: ArgumentHelp("Hosts worked on at once, 1 to 10000 (default: ansible.cfg's forks, else 256).", valueName: "n"))
+    public var forksOption: Int?
+
+    /// `--forks`, else ansible.cfg's `forks` (read with the hosts), else 256.
+    public var forks: Int { forksOption ?? ProjectConfig.loaded?.forks ?? 256 }
 
     @Option(
         name: .customLong("host-key-policy"),
@@ -35,13 +40,17 @@ public struct FleetOptions: ParsableArguments, Sendable {
             valueName: "name"))
     public var netns: String?
 
-    @Option(name: .customShort("u"), help: ArgumentHelp("Remote user where the inventory and ssh config name none.", valueName: "user"))
+    @Option(
+        name: .customShort("u"),
+        help: ArgumentHelp(
+            "Remote user where the inventory names none; beats ansible.cfg's remote_user and ~/.ssh/config, as Ansible's -u.",
+            valueName: "user"))
     public var user: String?
 
     public init() {}
 
     public func validate() throws {
-        try OptionRange.check(forks, option: "--forks", OptionRange.forks)
+        if let forksOption { try OptionRange.check(forksOption, option: "--forks", OptionRange.forks) }
         if let connectTimeout { _ = try OptionRange.duration(connectTimeout, option: "--connect-timeout", OptionRange.timeout) }
     }
 
@@ -77,6 +86,9 @@ public struct FleetOptions: ParsableArguments, Sendable {
 public struct TargetResolver: Sendable {
     let config: SSHClientConfig
     let options: FleetOptions
+    /// ansible.cfg and `ANSIBLE_*`: below the inventory and the command line, above ~/.ssh/config (Ansible passes
+    /// them to ssh as `-o` options).
+    var project = AnsibleConfig()
 
     /// Loads the ssh config (blocking file reads, so on the blocking pool).
     public static func load(_ options: FleetOptions) async throws -> TargetResolver {
@@ -104,12 +116,19 @@ public struct TargetResolver: Sendable {
                     + "leave the host out with --limit '!\(host.name)'")
         }
         let name = vars.address ?? host.name
-        // ssh's command line (the inventory's ssh arguments) comes before ssh_config: first value wins.
+        // ssh's command line (the inventory's ssh arguments, then ansible.cfg's for the variables the inventory
+        // leaves unset) comes before ssh_config: first value wins.
         var refusals: [SSHConfigRefusal] = []
         var fromArguments: SSHHostConfig?
-        if !vars.sshArguments.isEmpty {
-            let origin = "\(host.name)'s \(vars.sshArgumentVariables.joined(separator: ", "))"
-            let (arguments, refused) = try SSHClientConfig.commandLine(vars.sshArguments, origin: origin, context: config.context)
+        var sshWords = vars.sshArguments
+        var sshOrigins = vars.sshArgumentVariables.map { "\(host.name)'s \($0)" }
+        for (variable, words, origin) in try project.sshArguments() where !vars.sshArgumentVariables.contains(variable) {
+            sshWords += words
+            sshOrigins.append("\(variable.dropFirst(8)) at \(origin)")
+        }
+        if !sshWords.isEmpty {
+            let origin = sshOrigins.joined(separator: ", ")
+            let (arguments, refused) = try SSHClientConfig.commandLine(sshWords, origin: origin, context: config.context)
             let resolved = arguments.resolve(host: name, user: vars.user)
             // Options of a command line have no lines of their own: the variable names them.
             refusals += refused + resolved.refusals.map { SSHConfigRefusal(file: $0.file, line: 0, keyword: $0.keyword, value: $0.value, why: $0.why) }
@@ -121,7 +140,7 @@ public struct TargetResolver: Sendable {
         let ssh = fromArguments.map { $0.filled(from: fromConfig) } ?? fromConfig
         let currentUser = Self.localUser
         var identities: [String] = []
-        if let key = vars.keyFile { identities.append(key) }
+        if let key = vars.keyFile ?? project.privateKeyFile { identities.append(key) }
         identities += ssh.identityFiles
         var knownHosts: [String] = []
         if let file = vars.knownHostsFile { knownHosts.append(file) }
@@ -129,16 +148,18 @@ public struct TargetResolver: Sendable {
         var target = ConnectionTarget(
             name: host.name,
             address: vars.address ?? ssh.hostName ?? host.name,
-            port: vars.port ?? ssh.port ?? 22,
-            user: vars.user ?? ssh.user ?? options.user ?? currentUser,
+            port: vars.port ?? project.remotePort ?? ssh.port ?? 22,
+            user: vars.user ?? options.user ?? project.remoteUser ?? ssh.user ?? currentUser,
             identityFiles: identities.map(expandTilde),
             identitiesOnly: ssh.identitiesOnly ?? false,
             password: vars.password,
-            become: (become ?? vars.become ?? false) ? Become(user: vars.becomeUser ?? "root", password: vars.becomePassword) : nil,
+            become: (become ?? vars.become ?? project.become ?? false)
+                ? Become(user: vars.becomeUser ?? project.becomeUser ?? "root", password: vars.becomePassword) : nil,
             knownHostsFiles: knownHosts.map(expandTilde),
-            hostKeyPolicy: options.hostKeyPolicy ?? vars.hostKeyPolicy ?? ssh.strictHostKeyChecking)
-        // --connect-timeout wins over ConnectTimeout, as ssh's -o over its config file.
-        target.connectTimeout = options.connectLimit ?? ssh.connectTimeout
+            hostKeyPolicy: options.hostKeyPolicy ?? vars.hostKeyPolicy ?? (project.hostKeyChecking == false ? .off : nil)
+                ?? ssh.strictHostKeyChecking)
+        // --connect-timeout wins over ansible.cfg's timeout and ConnectTimeout, as ssh's -o over its config file.
+        target.connectTimeout = options.connectLimit ?? project.timeout.map { .seconds($0) } ?? ssh.connectTimeout
         target.keepaliveInterval = ssh.serverAliveInterval
         target.globalKnownHostsFiles = ssh.globalKnownHostsFiles?.map(expandTilde)
         target.hostKeyAlias = ssh.hostKeyAlias
@@ -208,7 +229,16 @@ public func loadTargets(
     _ inventoryOptions: InventoryOptions, _ fleet: FleetOptions, become: Bool? = nil
 ) async throws -> (inventory: Inventory, hosts: [InventoryHost], targets: [ConnectionTarget]) {
     let (resolver, inventory, hosts) = try await loadSelection(inventoryOptions, fleet)
-    let targets = try hosts.map { try resolver.target(for: $0, in: inventory, become: become) }
+    // Off the cooperative pool, on every core: resolving a target may decrypt vaulted values (PBKDF2's 10,000
+    // rounds each). The first host in inventory order that cannot be resolved is the error.
+    let targets = try await offload { () throws -> [ConnectionTarget] in
+        let results = Mutex([Result<ConnectionTarget, any Error>?](repeating: nil, count: hosts.count))
+        DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
+            let result = Result { try resolver.target(for: hosts[index], in: inventory, become: become) }
+            results.withLock { $0[index] = result }
+        }
+        return try results.withLock { $0 }.map { try $0!.get() }
+    }
     if targets.contains(where: { $0.hostKeyPolicy == .off }) {
         Console.shared.err("WARNING: host key checking is OFF: Flotilla cannot tell these hosts from impostors.\n")
     }
@@ -220,10 +250,13 @@ public func loadTargets(
 func loadSelection(
     _ inventoryOptions: InventoryOptions, _ fleet: FleetOptions
 ) async throws -> (resolver: TargetResolver, inventory: Inventory, hosts: [InventoryHost]) {
-    let resolver = try await TargetResolver.load(fleet)
-    let paths = inventoryOptions.inventory, limit = inventoryOptions.limit
+    var resolver = try await TargetResolver.load(fleet)
+    let project = try await ProjectConfig.load()
+    resolver.project = project
+    let paths = try inventoryOptions.sources(project), limit = inventoryOptions.limit
+    let vault = try await inventoryOptions.loadVault(project)
     let (inventory, hosts) = try await offload { () throws -> (Inventory, [InventoryHost]) in
-        let inventory = try Inventory.load(paths: paths)
+        let inventory = try Inventory.load(paths: paths, vault: vault)
         return (inventory, try inventory.select(pattern: limit))
     }
     for warning in resolver.config.warnings { Console.shared.err("warning: \(warning)\n") }
