@@ -39,7 +39,7 @@ public struct ApplyCommand: AsyncParsableCommand {
 
     @Argument(
         help: ArgumentHelp(
-            "A playbook (YAML), a plan saved by `flotilla plan --out` (JSON: starts with '{', or is named *.plan or *.json), or with --resume the run to continue (default: the latest).",
+            "A playbook (YAML), a plan saved by `flotilla plan --out` (read as one when it starts with '{' or is named *.plan, or *.json and not a list), or with --resume the run to continue (default: the latest).",
             valueName: "playbook|planfile|run"))
     public var source: String?
 

@@ -88,13 +88,17 @@ public struct HostConnectionVars: Sendable, Hashable {
             hostKeyPolicy: hostKeyPolicy ?? defaultHostKeyPolicy)
     }
 
-    /// Reads the connection variables out of a host's merged variables; `lookup` resolves templates, and
-    /// `origin` says where a variable was written, for the errors.
+    /// Reads the connection variables out of a host's merged variables; `lookup` resolves templates. For the
+    /// errors, `origin` says where a variable was written and `through` where its value came from when it is
+    /// a `{{ name }}` of another variable ("from port at host_vars/web1.yml:2:7").
     static func resolve(
-        host: String, origin: (String) -> FileLocation? = { _ in nil }, lookup: (String) throws -> InventoryValue?
+        host: String, origin: (String) -> FileLocation? = { _ in nil }, through: (String) -> String? = { _ in nil },
+        lookup: (String) throws -> InventoryValue?
     ) throws -> HostConnectionVars {
         func invalid(_ variable: String, _ value: String, expected: String) -> InventoryError {
-            .invalidConnectionVariable(origin(variable), host: host, variable: variable, value: value, expected: expected)
+            .invalidConnectionVariable(
+                origin(variable), host: host, variable: variable + (through(variable).map { " (\($0))" } ?? ""),
+                value: value, expected: expected)
         }
         func last(_ names: [String]) throws -> (String, InventoryValue)? {
             var found: (String, InventoryValue)?

@@ -19,6 +19,24 @@ struct TemplateResolver {
     /// Decrypts `!vault` values when they are used.
     var vault: Vault = .none
 
+    /// Where the value of `name` really comes from when it is exactly one `{{ other }}` (through any chain of
+    /// such references): the last variable of the chain and where it was written; nil when `name` is not such a
+    /// reference. Errors about `name`'s value add this, since the bad value was written there.
+    func source(of name: String) -> (variable: String, origin: FileLocation?)? {
+        var current = name
+        var seen: Set<String> = [name]
+        while seen.count <= Self.maxChain, case .string(let text)? = variables[current] {
+            let trimmed = text.trimmingWhitespace()
+            guard trimmed.hasPrefix("{{"), trimmed.hasSuffix("}}"), trimmed.count >= 4 else { break }
+            let inner = trimmed.dropFirst(2).dropLast(2).trimmingWhitespace()
+            guard !inner.isEmpty, inner.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }),
+                variables[inner] != nil || magic[inner] != nil, seen.insert(inner).inserted
+            else { break }
+            current = inner
+        }
+        return current == name ? nil : (current, origins[current])
+    }
+
     func resolve(_ name: String) throws -> InventoryValue? {
         var visiting: [String] = []
         return try resolve(name, visiting: &visiting)
@@ -130,7 +148,12 @@ extension Inventory {
     /// expanded). Unset fields stay `nil` for the SSH client config to fill.
     public func connectionVars(for host: String) throws -> HostConnectionVars {
         let resolver = try templateResolver(for: host)
-        return try HostConnectionVars.resolve(host: host, origin: { resolver.origins[$0] }) { name in
+        return try HostConnectionVars.resolve(
+            host: host, origin: { resolver.origins[$0] },
+            through: { name in
+                resolver.source(of: name).map { "from \($0.variable)" + ($0.origin.map { " at \($0)" } ?? "") }
+            }
+        ) { name in
             resolver.variables[name] == nil ? nil : try resolver.resolve(name)
         }
     }

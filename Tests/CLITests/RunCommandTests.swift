@@ -239,11 +239,12 @@ import FlotillaTesting
         let aliased = try await run("aliased")
         #expect(aliased.status != 0)
         #expect(aliased.text.contains("aliased: not connecting"), "\(aliased.text)")
-        #expect(aliased.text.contains("aliased's ansible_ssh_common_args: bindaddress 127.0.0.2"), "\(aliased.text)")
+        // The refusal names where the variable was written: the word on line 5 of hosts.ini.
+        #expect(aliased.text.contains("\(dir)/hosts.ini:5:\(direct.count + 10): aliased's ansible_ssh_common_args: bindaddress 127.0.0.2"), "\(aliased.text)")
 
         let local = try await run("local-one")
         #expect(local.status != 0)
-        #expect(local.text.contains("local-one: ansible_connection=local is not supported"), "\(local.text)")
+        #expect(local.text.contains("\(dir)/hosts.ini:6:11: local-one: ansible_connection=local is not supported"), "\(local.text)")
 
         #expect(logins(target) == 3, "a refused host was contacted")
         #expect(logins(bastion) == 2)

@@ -186,3 +186,22 @@ import Testing
         #expect(inv.groups["web"]?.vars == ["b": 2])
     }
 }
+
+extension VariableOriginTests {
+    /// A connection variable that is a `{{ name }}` of another also names where that other value was written.
+    @Test func valueThroughATemplateNamesWhereItWasWritten() throws {
+        let (inv, dir) = try inventory(
+            "hosts.ini",
+            [
+                "hosts.ini": "[web]\nweb1 ansible_port=\"{{ web_port }}\"\nweb2 ansible_host=\"{{ inventory_hostname }}\" ansible_port=\"x{{ web_port }}\"\n",
+                "group_vars/web.yml": "port_name: ssh\nweb_port: '{{ port_name }}'\n",
+            ])
+        let file = dir.path("hosts.ini")
+        #expect(
+            connectionError(inv, "web1")
+                == file + ":2:6: host 'web1': ansible_port (from port_name at \(dir.path("group_vars/web.yml")):1:12) is 'ssh', "
+                + "expected a port number from 1 to 65535")
+        // Text around the reference: the value is made on that line, so no other place is named.
+        #expect(connectionError(inv, "web2") == file + ":3:46: host 'web2': ansible_port is 'xssh', expected a port number from 1 to 65535")
+    }
+}

@@ -109,10 +109,13 @@ public struct TargetResolver: Sendable {
     /// `ansible_become_password`, as Ansible's `--become` does.
     public func target(for host: InventoryHost, in inventory: Inventory, become: Bool? = nil) throws -> ConnectionTarget {
         let vars = try inventory.connectionVars(for: host)
+        // Where each variable was written, so that a message about one sends the operator to its line.
+        let origins = try inventory.locatedVariables(for: host.name).origins
         if let connection = vars.connection, !["ssh", "smart"].contains(connection.lowercased()) {
             // Never a silent fallback to SSH for a host the inventory reaches another way.
             throw ValidationError(
-                "\(host.name): ansible_connection=\(connection) is not supported (Flotilla reaches hosts over SSH only); "
+                (origins["ansible_connection"].map { "\($0): " } ?? "")
+                    + "\(host.name): ansible_connection=\(connection) is not supported (Flotilla reaches hosts over SSH only); "
                     + "leave the host out with --limit '!\(host.name)'")
         }
         let name = vars.address ?? host.name
@@ -121,13 +124,19 @@ public struct TargetResolver: Sendable {
         var refusals: [SSHConfigRefusal] = []
         var fromArguments: SSHHostConfig?
         var sshWords = vars.sshArguments
-        var sshOrigins = vars.sshArgumentVariables.map { "\(host.name)'s \($0)" }
+        var sshOrigins: [String] = []
+        if !vars.sshArguments.isEmpty {
+            let places = vars.sshArgumentVariables.compactMap { origins[$0].map { "\($0)" } }
+            sshOrigins.append(
+                (places.isEmpty ? "" : places.joined(separator: ", ") + ": ")
+                    + "\(host.name)'s \(vars.sshArgumentVariables.joined(separator: ", "))")
+        }
         for (variable, words, origin) in try project.sshArguments() where !vars.sshArgumentVariables.contains(variable) {
             sshWords += words
             sshOrigins.append("\(variable.dropFirst(8)) at \(origin)")
         }
         if !sshWords.isEmpty {
-            let origin = sshOrigins.joined(separator: ", ")
+            let origin = sshOrigins.joined(separator: "; ")
             let (arguments, refused) = try SSHClientConfig.commandLine(sshWords, origin: origin, context: config.context)
             let resolved = arguments.resolve(host: name, user: vars.user)
             // Options of a command line have no lines of their own: the variable names them.

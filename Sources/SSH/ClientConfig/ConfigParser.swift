@@ -18,6 +18,17 @@ struct ConfigParser {
         self.context = context
     }
 
+    /// Parses a file's bytes. Bytes that are not UTF-8 are read as U+FFFD, and a warning names the first one
+    /// by offset and line: a name or path there is not what ssh, which reads bytes, would use.
+    mutating func parse(bytes: [UInt8], file: String, depth: Int) throws(SSHConfigError) -> ConfigSource {
+        if let invalid = UTF8Text.firstInvalid(bytes) {
+            warnings.append(SSHConfigWarning(
+                file: file, line: invalid.line,
+                message: "\(invalid); read with U+FFFD in its place, so a name or path there is not the one ssh would use"))
+        }
+        return try parse(text: String(decoding: bytes, as: UTF8.self), file: file, depth: depth)
+    }
+
     mutating func parse(text: String, file: String, depth: Int) throws(SSHConfigError) -> ConfigSource {
         var directives = [(line: Int, directive: ConfigDirective)]()
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
@@ -284,7 +295,7 @@ struct ConfigParser {
             for file in ConfigParser.glob(path) {
                 switch LocalFiles.read(file) {
                 case .contents(let bytes):
-                    sources.append(try parse(text: String(decoding: bytes, as: UTF8.self), file: file, depth: depth + 1))
+                    sources.append(try parse(bytes: bytes, file: file, depth: depth + 1))
                 case .missing:
                     continue
                 case .failed(let code):

@@ -28,7 +28,9 @@ public struct SSHClientConfig: Sendable {
         let expanded = LocalFiles.expandTilde(path, home: context.home)
         switch LocalFiles.read(expanded) {
         case .contents(let bytes):
-            return try parse(text: String(decoding: bytes, as: UTF8.self), file: expanded, context: context)
+            var parser = ConfigParser(context: context)
+            let source = try parser.parse(bytes: bytes, file: expanded, depth: 0)
+            return SSHClientConfig(file: expanded, warnings: parser.warnings, context: context, source: source)
         case .missing:
             return try parse(text: "", file: expanded, context: context)
         case .failed(let code):

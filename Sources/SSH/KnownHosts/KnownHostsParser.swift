@@ -4,15 +4,22 @@ import FlotillaCore
 /// and reported as a warning naming the file and line.
 public enum KnownHostsParser {
     /// The lines of `text` that carry keys, and the warnings for the lines that were skipped.
-    /// `firstLine` is the line number of the first line of `text` (for parsing the tail of a file).
+    /// `firstLine` and `firstOffset` are the line number and byte offset of the start of `text` (for parsing
+    /// the tail of a file). A line that is not UTF-8 is read as OpenSSH reads it, with U+FFFD for the bad
+    /// bytes (a host pattern there matches no real name), and warned about with the offset of its first bad byte.
     public static func parse(
-        text: some Sequence<UInt8>, file: String, firstLine: Int = 1
+        text: some Sequence<UInt8>, file: String, firstLine: Int = 1, firstOffset: Int = 0
     ) -> (entries: [KnownHostsEntry], warnings: [KnownHostsWarning]) {
         var entries = [KnownHostsEntry]()
         var warnings = [KnownHostsWarning]()
         var lineNumber = firstLine
         var current = [UInt8]()
+        var lineStart = firstOffset
         func finish() {
+            if let bad = UTF8Text.firstInvalid(current) {
+                let invalid = UTF8Text.Invalid(offset: lineStart + bad.offset, line: lineNumber, byte: bad.byte)
+                warnings.append(KnownHostsWarning(file: file, line: lineNumber, reason: "\(invalid); read with U+FFFD in its place"))
+            }
             switch parseLine(current, file: file, line: lineNumber) {
             case .entry(let entry): entries.append(entry)
             case .warning(let warning): warnings.append(warning)
@@ -24,6 +31,7 @@ public enum KnownHostsParser {
             sawAny = true
             if byte == UInt8(ascii: "\n") {
                 finish()
+                lineStart += current.count + 1
                 current.removeAll(keepingCapacity: true)
                 lineNumber += 1
             } else {

@@ -154,7 +154,7 @@ public final class KnownHostsStore: Sendable {
             case .success(let bytes): tail = bytes
             case .failure(let error): throw failure("read", error.errno)
             }
-            let parsed = KnownHostsParser.parse(text: tail, file: path, firstLine: cursor.lines + 1)
+            let parsed = KnownHostsParser.parse(text: tail, file: path, firstLine: cursor.lines + 1, firstOffset: cursor.offset)
             let needsNewline = !tail.isEmpty && tail.last != UInt8(ascii: "\n")
             let consumedLines = cursor.lines
             cursor.consume(tail)

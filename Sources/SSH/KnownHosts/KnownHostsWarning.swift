@@ -1,4 +1,5 @@
-/// A known_hosts line that was skipped, or a file that could not be read. Data for the caller to show;
+/// A known_hosts line that was skipped or read with U+FFFD for bytes that are not UTF-8, or a file that could
+/// not be read. Data for the caller to show;
 /// the store itself never prints.
 public struct KnownHostsWarning: Sendable, Hashable, CustomStringConvertible {
     public var file: String
