@@ -216,3 +216,25 @@ import Testing
         #expect(report.exitCode == 2)
     }
 }
+
+/// Rows of docs/audit.md's verdict table that had no test of their own.
+@Suite struct VerdictTableTests {
+    @Test func chronyFollowingItsOwnClockWarns() throws {
+        var s = try Fixture.status("synced")
+        s.tracking = try Fixture.tracking("local-reference")
+        s.sources = []
+        let a = HostAudit.assess(HostObservation(host: "web01", chrony: s), policy: Fixture.policy)
+        #expect(a.verdict == .warn)
+        #expect(a.findings.map(\.kind) == [.localClock])
+    }
+
+    @Test func chronyRunningButNotEnabledWarns() throws {
+        var states = TimeDaemons.states(from: try Fixture.facts("rhel9-chrony"))
+        let i = try #require(states.firstIndex { $0.name == "chrony" })
+        #expect(states[i].active && states[i].enabled)
+        states[i].enabled = false
+        let findings = TimeDaemons.findings(states, expectations: .init())
+        #expect(findings.map(\.kind) == [.chronyDisabled])
+        #expect(findings.map(\.severity) == [.warn])
+    }
+}
