@@ -86,7 +86,7 @@ public final class AuditHistory: Sendable {
             return try queue.write { db in
                 try db.execute(
                     sql: "INSERT INTO audit_run (started_at, duration, max_offset, critical, hosts, spread, median, report_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [report.startedAt, report.duration, report.maxOffset, report.critical, report.hosts.count, report.fleet.spread, report.fleet.median, json])
+                    arguments: [report.startedAt, report.duration, report.thresholds.warnSeconds, report.thresholds.criticalSeconds, report.hosts.count, report.fleet.spread, report.fleet.median, json])
                 let id = db.lastInsertedRowID
                 for h in report.hosts {
                     let findings = String(decoding: try encoder.encode(h.findings.map(\.message)), as: UTF8.self)

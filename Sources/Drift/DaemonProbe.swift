@@ -1,7 +1,7 @@
 public import Facts
 import FlotillaCore
 
-/// The time daemons' packages and units in two processes (one `sed` over dpkg's status file, or `rpm -q`, for the
+/// The time daemons' packages and units, and the guard files against their return, in a few processes (one `sed` over dpkg's status file, or `rpm -q`, for the
 /// five packages; one `systemctl show` for the seven units) instead of the general fact script's ~25: the audit
 /// runs it on every host of the fleet, in the same command as the chrony check (`HostProbe`).
 ///
@@ -42,6 +42,14 @@ public enum DaemonProbe {
             else
               echo 'packages=none'
             fi
+            for f in \(ShellQuote.join(TimeGuard.paths)); do
+              if [ -f "$f" ] && [ -r "$f" ]; then
+                echo "guard-file=$f"
+                head -c \(TimeGuard.readLimit) -- "$f" | while IFS= read -r l || [ -n "$l" ]; do printf '|%s\\n' "$l"; done
+              elif [ -e "$f" ]; then echo "guard-unreadable=$f"
+              else echo "guard-absent=$f"
+              fi
+            done
             if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
               echo 'units=systemd'
               systemctl show -p Id,Names,LoadState,UnitFileState,ActiveState,SubState,ConditionResult,ConditionTimestamp -- \(units) 2>&1
@@ -86,10 +94,16 @@ public enum DaemonProbe {
 
     /// Reads the probe's output into daemon states. Odd output is a `cannotRead` naming the line.
     public static func parse(_ text: String) throws(DriftError) -> [TimeDaemonState] {
-        let (packages, units) = try read(text)
-        return TimeDaemons.states(
-            package: { packages[$0] ?? .absent($0) },
-            unit: { units[$0] ?? .notFound($0) })
+        try reading(text).daemons
+    }
+
+    /// Reads the probe's output into daemon states and the guard files as found (nil: not in the output).
+    public static func reading(_ text: String) throws(DriftError) -> (daemons: [TimeDaemonState], timeGuard: TimeGuard?) {
+        let r = try read(text)
+        let daemons = TimeDaemons.states(
+            package: { r.packages[$0] ?? .absent($0) },
+            unit: { r.units[$0] ?? .notFound($0) })
+        return (daemons, r.timeGuard)
     }
 
     /// The packages the probe's output names, whatever their names (see `script(packages:)`).
@@ -97,7 +111,7 @@ public enum DaemonProbe {
         try read(text).packages
     }
 
-    static func read(_ text: String) throws(DriftError) -> (packages: [String: PackageFact], units: [String: UnitFact]) {
+    static func read(_ text: String) throws(DriftError) -> (packages: [String: PackageFact], units: [String: UnitFact], timeGuard: TimeGuard?) {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard lines.first == header else {
             throw .cannotRead(command: command, line: 1, field: "header", value: lines.first ?? "", reason: "not the probe's output", host: nil)
@@ -110,6 +124,7 @@ public enum DaemonProbe {
         var ended = false
         // A stanza of the status file: `Package:`, then its `Status:` and `Version:` in any order.
         var stanza: (name: String, status: String?, version: String?, line: Int)?
+        var guardFiles: [TimeGuard.File] = []
         func closeStanza() throws(DriftError) {
             guard let st = stanza else { return }
             stanza = nil
@@ -145,6 +160,16 @@ public enum DaemonProbe {
                 packages[f[1]] = status == "installed"
                     ? PackageFact(name: f[1], status: .installed, version: version)
                     : PackageFact(name: f[1], status: PackageFact.status(dpkgAbbrev: status), version: version, dpkgStatus: status)
+            } else if line.hasPrefix("guard-file=") || line.hasPrefix("guard-absent=") || line.hasPrefix("guard-unreadable=") {
+                let eq = line.firstIndex(of: "=")!
+                let state: TimeGuard.File.State = line.hasPrefix("guard-file=") ? .present : line.hasPrefix("guard-absent=") ? .absent : .unreadable
+                guardFiles.append(TimeGuard.File(path: String(line[line.index(after: eq)...]), state: state))
+            } else if line.hasPrefix("|") && unitsAvailable == nil {
+                // A guard file's line, prefixed so that nothing in it can pass for the probe's own lines.
+                guard !guardFiles.isEmpty, guardFiles[guardFiles.count - 1].state == .present else {
+                    throw .cannotRead(command: command, line: number, field: "guard file", value: line, reason: "a file line outside a guard-file section", host: nil)
+                }
+                guardFiles[guardFiles.count - 1].lines.append(String(line.dropFirst()))
             } else if line.hasPrefix("packages=") {
                 try closeStanza()
                 tool = String(line.dropFirst("packages=".count))
@@ -186,6 +211,7 @@ public enum DaemonProbe {
                     conditionResult: (block["ConditionTimestamp"] ?? "").isEmpty ? nil : block["ConditionResult"] == "yes")
             }
         }
-        return (packages, units)
+        // No guard lines at all: output of an older probe, the guard was not read.
+        return (packages, units, guardFiles.isEmpty ? nil : TimeGuard(packageTool: tool ?? "none", files: guardFiles))
     }
 }

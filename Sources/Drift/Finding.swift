@@ -15,8 +15,12 @@ public struct Finding: Sendable, Codable, Hashable {
         case offsetWarning = "offset-warning"
         /// |offset| above --critical.
         case offsetCritical = "offset-critical"
-        /// The error bound is above --critical although the offset is not: the offset cannot be vouched for.
+        /// |offset| is within --max-offset but chrony's error bound (|offset| + root dispersion + root delay / 2)
+        /// is not: the offset cannot be confirmed within --max-offset.
         case boundTooLarge = "bound-too-large"
+        /// chrony's offset is within --max-offset but the selected source's latest sample is not: chrony has not
+        /// caught up with what its source says yet.
+        case sampleDisagrees = "sample-disagrees"
         /// The selected source is not an expected one.
         case unexpectedSource = "unexpected-source"
         /// chrony follows its own clock (`local stratum`) instead of a source.
@@ -39,6 +43,10 @@ public struct Finding: Sendable, Codable, Hashable {
         case chronyStopped = "chrony-stopped"
         /// chrony's unit is not enabled: it will not start at the next boot.
         case chronyDisabled = "chrony-disabled"
+        /// The playbook guards against returning daemons but the host's guard file is absent.
+        case guardMissing = "guard-missing"
+        /// The guard file does not keep out every daemon it should, or one of them is installed all the same.
+        case guardIncomplete = "guard-incomplete"
     }
 
     public var kind: Kind

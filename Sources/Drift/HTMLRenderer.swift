@@ -18,12 +18,12 @@ public enum HTMLRenderer {
         let height = top + Double(max(hosts.count, 1)) * rowHeight + 40
         // The axis spans the data and the warning band, and stops a little past the critical band so that one
         // host seconds off does not squash everyone else into the centre line; beyond it, points sit at the edge.
-        var extent = report.maxOffset * 1.6
+        var extent = report.thresholds.warnSeconds * 1.6
         for h in hosts {
             if let o = h.offset { extent = max(extent, abs(o) + max(0, (h.errorBound ?? 0) - abs(o))) }
             if let c = h.crossCheck, h.offset == nil { extent = max(extent, abs(c.offset) + c.uncertainty) }
         }
-        extent = min(extent * 1.1, report.critical * 1.3)
+        extent = min(extent * 1.1, report.thresholds.criticalSeconds * 1.3)
         func x(_ v: Double) -> Double { left + plotWidth / 2 + max(-1, min(1, v / extent)) * plotWidth / 2 }
         func f(_ v: Double) -> String { SecondsText.fixed(v, 1) }
 
@@ -31,20 +31,20 @@ public enum HTMLRenderer {
         let plotTop = top - 6, plotBottom = height - 34
         // Bands: critical zone (beyond ±critical), warning zone, ok zone.
         svg += rect(left, plotTop, plotWidth, plotBottom - plotTop, fill: "#fdecea")
-        let warnLo = x(-report.critical), warnHi = x(report.critical)
+        let warnLo = x(-report.thresholds.criticalSeconds), warnHi = x(report.thresholds.criticalSeconds)
         svg += rect(warnLo, plotTop, warnHi - warnLo, plotBottom - plotTop, fill: "#fff4e0")
-        let okLo = x(-report.maxOffset), okHi = x(report.maxOffset)
+        let okLo = x(-report.thresholds.warnSeconds), okHi = x(report.thresholds.warnSeconds)
         svg += rect(okLo, plotTop, okHi - okLo, plotBottom - plotTop, fill: "#e8f5e9")
-        for (value, label, colour) in [(report.maxOffset, "±" + SecondsText.format(report.maxOffset, signed: false) + " warn", "#ef8f00"),
-                                        (report.critical, "±" + SecondsText.format(report.critical, signed: false) + " critical", "#c62828")]
+        for (value, label, colour) in [(report.thresholds.warnSeconds, "±" + SecondsText.format(report.thresholds.warnSeconds, signed: false) + " warn", "#ef8f00"),
+                                        (report.thresholds.criticalSeconds, "±" + SecondsText.format(report.thresholds.criticalSeconds, signed: false) + " critical", "#c62828")]
         where value <= extent {
             for v in [-value, value] {
                 svg += "<line x1=\"\(f(x(v)))\" y1=\"\(f(plotTop))\" x2=\"\(f(x(v)))\" y2=\"\(f(plotBottom))\" stroke=\"\(colour)\" stroke-dasharray=\"4 3\"/>\n"
             }
             svg += text(x(-value) - 3, plotTop - 4, label, size: 11, fill: colour, anchor: "end")
         }
-        if report.critical > extent {
-            svg += text(left + plotWidth - 4, plotTop - 4, "critical ±" + SecondsText.format(report.critical, signed: false) + " is off this axis ▶", size: 11, fill: "#c62828", anchor: "end")
+        if report.thresholds.criticalSeconds > extent {
+            svg += text(left + plotWidth - 4, plotTop - 4, "critical ±" + SecondsText.format(report.thresholds.criticalSeconds, signed: false) + " is off this axis ▶", size: 11, fill: "#c62828", anchor: "end")
         }
         svg += "<line x1=\"\(f(x(0)))\" y1=\"\(f(plotTop))\" x2=\"\(f(x(0)))\" y2=\"\(f(plotBottom))\" stroke=\"#555\"/>\n"
         // Axis ticks.
@@ -103,7 +103,7 @@ public enum HTMLRenderer {
 
         """
         html += svg
-        html += "<div class=\"legend\">● chrony's offset with its error bar (coloured by verdict) &nbsp; ◇ the controller's cross-check &nbsp; ○ cross-check only (no chrony offset) &nbsp; × not measured. Bands: green within ±\(escape(SecondsText.format(report.maxOffset, signed: false))), amber to ±\(escape(SecondsText.format(report.critical, signed: false))), red beyond.</div>\n"
+        html += "<div class=\"legend\">● chrony's offset with its error bar (coloured by verdict) &nbsp; ◇ the controller's cross-check &nbsp; ○ cross-check only (no chrony offset) &nbsp; × not measured. Bands: green within ±\(escape(SecondsText.format(report.thresholds.warnSeconds, signed: false))), amber to ±\(escape(SecondsText.format(report.thresholds.criticalSeconds, signed: false))), red beyond.</div>\n"
         html += "<table><tr><th>host</th><th>verdict</th><th>offset</th><th>bound</th><th>cross-check</th><th>source</th><th>findings</th></tr>\n"
         for h in hosts {
             let findings = h.findings.map { "<div class=\"\($0.severity.rawValue)\">\(escape($0.message))</div>" }.joined()

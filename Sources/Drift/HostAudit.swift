@@ -44,11 +44,13 @@ public struct HostAudit: Sendable, Codable, Hashable {
         let daemons = o.daemons ?? o.facts.map(TimeDaemons.states(from:)) ?? []
         if let error = o.factsError { findings.append(Finding(.auditFailed, .unknown, "time daemons: \(error)")) }
         findings += TimeDaemons.findings(daemons, expectations: policy.daemons)
+        if let timeGuard = o.timeGuard { findings += timeGuard.findings(removed: policy.daemons.guarded, daemons: daemons) }
         if let error = o.chronyError { findings.append(Finding(.auditFailed, .unknown, "chrony check: \(error)")) }
         if let s = o.chrony {
             findings += chronyFindings(s, crossCheck: o.crossCheck, policy: policy)
         }
-        if let error = o.crossCheckError { findings.append(Finding(.auditFailed, .warn, error)) }
+        // The audit could not tell: an unknown finding, counted in the unknown tally unless something worse is known.
+        if let error = o.crossCheckError { findings.append(Finding(.auditFailed, .unknown, error)) }
         // A daemon finding about chrony's unit already says chrony is stopped; keep the chronyc answer too
         // (it says what chronyc saw), but never count the same cause twice in the verdict: severities just max.
         findings.sort { $0.severity > $1.severity }
@@ -76,8 +78,24 @@ public struct HostAudit: Sendable, Codable, Hashable {
                 out.append(Finding(.offsetCritical, .critical, "offset \(text) is beyond the critical ±\(SecondsText.format(policy.critical, signed: false))"))
             } else if abs(offset) > policy.maxOffset {
                 out.append(Finding(.offsetWarning, .warn, "offset \(text) is beyond ±\(SecondsText.format(policy.maxOffset, signed: false))"))
-            } else if let bound = s.errorBound, bound > policy.critical {
-                out.append(Finding(.boundTooLarge, .warn, "error bound \(SecondsText.format(bound, signed: false)) is beyond the critical ±\(SecondsText.format(policy.critical, signed: false)): the offset cannot be vouched for"))
+            } else {
+                // ok only when confirmed: the offset with its error bound (|offset| + root dispersion + root delay / 2)
+                // within --max-offset (equal is within, as for the offset itself) ...
+                let limit = "±" + SecondsText.format(policy.maxOffset, signed: false)
+                if let bound = s.errorBound, bound > policy.maxOffset {
+                    out.append(Finding(.boundTooLarge, .warn, "cannot confirm within \(limit): \(text) ± \(SecondsText.format(bound, signed: false))"))
+                }
+                // ... and the selected source's latest sample agreeing: right after the source changes, chrony's
+                // estimate lags its samples for a minute or more. The sample as measured and as adjusted for the
+                // corrections since must both be beyond the threshold: after a step, the adjusted one is small.
+                if !s.followsLocalClock, let source = s.selectedSource {
+                    let sample = abs(source.measuredOffset) <= abs(source.offset) ? source.measuredOffset : source.offset
+                    if abs(sample) > policy.maxOffset {
+                        out.append(Finding(
+                            .sampleDisagrees, .warn,
+                            "the selected source's last sample is \(SecondsText.format(abs(sample), signed: false)) off (beyond \(limit)); chrony has not caught up yet (its offset: \(text))"))
+                    }
+                }
             }
         }
         if s.synchronised {

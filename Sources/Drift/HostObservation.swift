@@ -8,6 +8,8 @@ public struct HostObservation: Sendable, Codable, Hashable {
     public var unreachable: String?
     /// The time daemons' states (from `DaemonProbe`); when nil, they are read from `facts`.
     public var daemons: [TimeDaemonState]?
+    /// The guard files against returning daemons (from `DaemonProbe`); nil when not read.
+    public var timeGuard: TimeGuard?
     public var facts: HostFacts?
     public var factsError: String?
     public var chrony: ChronyStatus?
@@ -21,8 +23,9 @@ public struct HostObservation: Sendable, Codable, Hashable {
     public init(
         host: String, unreachable: String? = nil, daemons: [TimeDaemonState]? = nil, facts: HostFacts? = nil, factsError: String? = nil,
         chrony: ChronyStatus? = nil, chronyError: String? = nil, crossCheck: ClockCrossCheck? = nil, crossCheckError: String? = nil,
-        malformedOutput: String? = nil
+        malformedOutput: String? = nil, timeGuard: TimeGuard? = nil
     ) {
+        self.timeGuard = timeGuard
         self.host = host
         self.unreachable = unreachable
         self.daemons = daemons

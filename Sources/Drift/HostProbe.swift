@@ -45,7 +45,9 @@ public struct HostProbe: Sendable {
         let marker = Self.clockEnd + "\n"
         if let end = stdout.range(of: marker), let (probe, rest) = DaemonProbe.split(String(stdout[end.upperBound...])) {
             do {
-                o.daemons = try DaemonProbe.parse(probe)
+                let reading = try DaemonProbe.reading(probe)
+                o.daemons = reading.daemons
+                o.timeGuard = reading.timeGuard
             } catch {
                 o.factsError = error.on(host: host).description
             }

@@ -40,7 +40,7 @@ public enum TableRenderer {
     public static func summary(_ report: AuditReport) -> String {
         let counts = report.counts
         var out = "\(report.hosts.count) hosts: " + Verdict.allCases.reversed().map { "\(counts[$0, default: 0]) \($0.rawValue)" }.joined(separator: ", ")
-        out += "  (thresholds: warn ±\(SecondsText.format(report.maxOffset, signed: false)), critical ±\(SecondsText.format(report.critical, signed: false)); \(SecondsText.fixed(report.duration, 2)) s)\n"
+        out += "  (thresholds: warn ±\(SecondsText.format(report.thresholds.warnSeconds, signed: false)), critical ±\(SecondsText.format(report.thresholds.criticalSeconds, signed: false)); \(SecondsText.fixed(report.duration, 2)) s)\n"
         let f = report.fleet
         if let spread = f.spread, let median = f.median, let lo = f.minimum, let hi = f.maximum {
             out += "fleet: \(f.measured) offsets, median \(SecondsText.format(median)), spread \(SecondsText.format(spread, signed: false)) (\(SecondsText.format(lo)) to \(SecondsText.format(hi)))"

@@ -75,9 +75,13 @@ public enum TimeDaemons {
         public var removed: [String]
         /// The playbook masks systemd-timesyncd.
         public var masksTimesyncd: Bool
-        public init(removed: [String] = [], masksTimesyncd: Bool = false) {
+        /// The removed packages the playbook's guard (`guard: true`) keeps out; empty: no guard expected.
+        /// With apt the guard pins systemd-timesyncd too (`TimeGuard.required`).
+        public var guarded: [String]
+        public init(removed: [String] = [], masksTimesyncd: Bool = false, guarded: [String] = []) {
             self.removed = removed
             self.masksTimesyncd = masksTimesyncd
+            self.guarded = guarded
         }
     }
 

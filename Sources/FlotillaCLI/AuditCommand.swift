@@ -16,11 +16,16 @@ public struct AuditCommand: AsyncParsableCommand {
             (several `date +%s.%N` samples, the one with the smallest round trip kept). Expected sources come \
             from the PLAYBOOK (sync-gate source, else its servers) or the inventory's chrony_servers.
 
-            Verdicts: ok; warn (|offset| above --max-offset, a competing daemon enabled, a removed daemon back, \
-            an unexpected source); critical (|offset| above --critical, not synchronised, chrony not installed, stopped \
-            or masked, a competing daemon active, chrony claiming sync while the cross-check disagrees beyond both \
-            bounds); unknown (unreachable, the audit failed, or the host printed a value that is refused: \
-            not a finite number or out of range, see docs/limits.md).
+            Verdicts (docs/audit.md has the whole table): ok only when confirmed: the error bound \
+            (|offset| + root dispersion + root delay / 2, the BOUND column) within --max-offset (equal is within) \
+            and the selected source's last sample agreeing; warn \
+            (|offset| above --max-offset or not confirmed within it, the source's last sample beyond it while \
+            chrony has not caught up, a competing daemon enabled, a removed daemon back, the guard missing or \
+            incomplete, chrony not enabled, an unexpected or unreachable source); critical (|offset| above \
+            --critical, not synchronised, chrony not installed, stopped or masked, a competing daemon active, chrony \
+            claiming sync while the cross-check disagrees beyond both bounds); unknown (unreachable, the audit or \
+            the cross-check failed, or the host printed a value that is refused: not a finite number or out of \
+            range, see docs/limits.md). A host's verdict is its most severe finding (critical > warn > unknown > ok).
 
             Every audit is recorded in the SQLite database ($FLOTILLA_DB, else /var/lib/flotilla/flotilla.sqlite \
             for root); `--history [--since 24h] [HOST]` shows how offsets moved.

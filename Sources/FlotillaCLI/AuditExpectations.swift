@@ -4,7 +4,7 @@ import Inventory
 import Plan
 
 /// What each host should look like for the audit, from the playbook (its plays' sync-gate source or timesync
-/// servers, the daemons they remove, the timesyncd mask) or, without a playbook, from the inventory's
+/// servers, the daemons they remove, the timesyncd mask, the guard) or, without a playbook, from the inventory's
 /// `chrony_servers` / `flotilla_time_sources` variables.
 struct AuditExpectations {
     var sources: [String: [String]] = [:]
@@ -16,6 +16,7 @@ struct AuditExpectations {
             var sources: [String] = []
             var removed: [String] = []
             var masks = false
+            var guarded: [String] = []
             for index in input.plays {
                 let play = playbook.plays[index]
                 let vars = try play.variables(for: input.name, inventory: input.vars)
@@ -27,10 +28,11 @@ struct AuditExpectations {
                 if let t = play.timesync {
                     removed += t.remove
                     masks = true
+                    if t.guardAgainstReturn { guarded += t.remove }
                 }
             }
             out.sources[input.name] = unique(sources)
-            out.daemons[input.name] = TimeDaemons.Expectations(removed: unique(removed), masksTimesyncd: masks)
+            out.daemons[input.name] = TimeDaemons.Expectations(removed: unique(removed), masksTimesyncd: masks, guarded: unique(guarded))
         }
         return out
     }

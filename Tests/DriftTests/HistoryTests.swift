@@ -1,5 +1,6 @@
 import Drift
 import Foundation
+import FlotillaCore
 import Testing
 
 @Suite struct HistoryTests {
@@ -60,6 +61,26 @@ import Testing
         #expect(text.hasPrefix("node02\n"))
         #expect(text.contains("-300.0 ms"))
         #expect(text.contains("critical"))
+    }
+
+    /// A history written before the thresholds were renamed (`maxOffset`/`critical` at the top of the stored
+    /// report) still reads, with its thresholds. The old row is made with the sqlite3 tool, as an older Flotilla
+    /// left it.
+    @Test func reportsStoredWithTheOldThresholdNamesStillRead() async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let report = AuditReport(startedAt: 1000, duration: 1, policy: try AuditPolicy(maxOffset: 0.02, critical: 0.5), hosts: [try Fixture.audit("synced", host: "node01")])
+        let id = try AuditHistory(path: path).record(report)
+        let sql = """
+            UPDATE audit_run SET report_json = json_remove(json_set(report_json, '$.maxOffset', 0.02, '$.critical', 0.5), '$.thresholds') WHERE id = \(id);
+            SELECT report_json FROM audit_run WHERE id = \(id);
+            """
+        let result = try await offload { try LocalProcess.run(["sqlite3", path, sql]) }
+        #expect(result.status == 0, "\(result.text)")
+        #expect(result.text.contains("\"critical\":0.5") && !result.text.contains("thresholds"), "\(result.text)")
+        let read = try #require(try AuditHistory(path: path).report(id: id))
+        #expect(read.thresholds == AuditReport.Thresholds(warnSeconds: 0.02, criticalSeconds: 0.5))
+        #expect(read == report)
     }
 
     @Test func migrationsAreNamedSoTheJournalCanShareTheFile() {

@@ -77,6 +77,27 @@ import Testing
         #expect(decoded == report)
     }
 
+    /// Issue 16 part 5: the thresholds are named for what they are (seconds), not a top-level `critical` that reads
+    /// like a count of critical hosts; a file written before the rename still reads, with the same thresholds.
+    @Test func jsonNamesTheThresholdsAsSecondsAndOlderFilesStillRead() throws {
+        let report = try Self.report()
+        let json = try JSONRenderer.render(report)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(object["critical"] == nil)
+        #expect(object["maxOffset"] == nil)
+        let thresholds = try #require(object["thresholds"] as? [String: Double])
+        #expect(thresholds == ["warnSeconds": 0.05, "criticalSeconds": 1])
+
+        var old = object
+        old.removeValue(forKey: "thresholds")
+        old["maxOffset"] = 0.05
+        old["critical"] = 1.0
+        let oldJSON = try JSONSerialization.data(withJSONObject: old)
+        let decoded = try JSONDecoder().decode(AuditReport.self, from: oldJSON)
+        #expect(decoded.thresholds == AuditReport.Thresholds(warnSeconds: 0.05, criticalSeconds: 1))
+        #expect(decoded == report)
+    }
+
     @Test(arguments: [(0.3, "+300.0 ms"), (-0.000000372, "0 µs"), (-1.25, "-1.250 s"), (0.0000421, "+42 µs"), (-0.0123, "-12.3 ms")])
     func secondsReadForPeople(value: Double, text: String) {
         #expect(SecondsText.format(value) == text)
