@@ -41,6 +41,8 @@ public struct AuditCommand: AsyncParsableCommand {
 
     @OptionGroup public var fleet: FleetOptions
 
+    @OptionGroup public var vault: VaultOptions
+
     @Argument(help: ArgumentHelp("The playbook the fleet should follow (expected sources, removed daemons); with --history: a host name.", valueName: "playbook|host"))
     public var playbook: String?
 
@@ -111,9 +113,10 @@ public struct AuditCommand: AsyncParsableCommand {
     }
 
     func audit(_ console: Console) async throws -> Int32 {
-        var options = InventoryOptions()
+        var options = try InventoryOptions.parse([])
         options.inventory = inventory
         options.limit = limit
+        options.vault = vault
         let loaded = try await loadTargets(options, fleet)
         let expectations: AuditExpectations
         if let playbook {
