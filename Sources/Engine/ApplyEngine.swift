@@ -121,7 +121,7 @@ public struct ApplyEngine: Sendable {
         for p in schedule {
             events(.playStarted(index: p.playIndex, name: p.play.name, hosts: p.batches.reduce(0) { $0 + $1.hosts.count }, batches: p.batches.map(\.hosts.count)))
             let budget = FailureBudget(p.rollout.maxFailures, total: p.total)
-            var runFailures = 0
+            var runSpent = FailureBudget.Spent()
             for (k, batch) in p.batches.enumerated() {
                 if operatorStop == nil, let reason = stop.reason { operatorStop = reason; events(.stopping(reason: reason)) }
                 if let why = budgetStop ?? operatorStop ?? (Task.isCancelled ? "interrupted" : nil) {
@@ -154,10 +154,11 @@ public struct ApplyEngine: Sendable {
                 if let error = journalError.value { throw error }
                 let failures = batchReports.filter(\.outcome.isFailure)
                 failedHosts.formUnion(failures.map(\.host))
-                runFailures += failures.count
+                let batchSpent = FailureBudget.Spent(failures.map(\.outcome))
+                runSpent = runSpent + batchSpent
                 events(.batchFinished(playIndex: p.playIndex, batch: batch.number, failures: failures.count))
                 if Task.isCancelled { continue }
-                if let verdict = budget.verdict(batchSize: eligible.count, batchFailures: failures.count, runFailures: runFailures) {
+                if let verdict = budget.verdict(batchSize: eligible.count, batch: batchSpent, run: runSpent) {
                     let more = k + 1 < p.batches.count || schedule.last?.playIndex != p.playIndex
                     budgetStop = "the failure budget of play '\(p.play.name)' is spent after batch \(batch.number): \(verdict)"
                     if more { events(.stopping(reason: budgetStop!)) }
