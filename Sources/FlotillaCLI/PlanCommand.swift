@@ -45,7 +45,7 @@ public struct PlanCommand: AsyncParsableCommand {
             console.out(PlanRenderer.text(outcome.plans, failures: outcome.failures, colour: Style(terminal: console.stdoutIsTerminal).enabled))
         }
         if let out {
-            let file = PlanFile(playbook: planned.playbook, inventoryDigest: planned.inventoryDigest, plans: outcome.plans)
+            let file = PlanFile(playbook: planned.playbook, inventoryDigest: planned.inventoryDigest, plans: outcome.plans, facts: planned.facts)
             do {
                 try await offload { try file.save(to: out) }
                 console.err("Plan saved to \(out); apply it with: flotilla apply \(out)\n")
@@ -70,10 +70,10 @@ struct PlanningRun {
     let outcome: FleetPlanner.Outcome
     let facts: [String: HostFacts]
 
-    /// Loads the playbook and inventory, gathers every host's facts in parallel and plans.
-    /// Prints load errors and exits 1 on them.
+    /// Loads the playbook and inventory, gathers every host's facts in parallel and plans (only the hosts named
+    /// in `only`, when given). Prints load errors and exits 1 on them.
     static func plan(
-        playbookPath: String, inventory: InventoryOptions, fleet: FleetOptions, console: Console
+        playbookPath: String, inventory: InventoryOptions, fleet: FleetOptions, console: Console, only: Set<String>? = nil
     ) async throws -> PlanningRun {
         let playbook: Playbook
         let loaded: (inventory: Inventory, hosts: [InventoryHost], targets: [ConnectionTarget])
@@ -81,7 +81,7 @@ struct PlanningRun {
         do {
             playbook = try await offload { try Playbook.load(path: playbookPath) }
             loaded = try await loadTargets(inventory, fleet)
-            inputs = try playbook.planningInput(inventory: loaded.inventory, selected: loaded.hosts)
+            inputs = try playbook.planningInput(inventory: loaded.inventory, selected: loaded.hosts).filter { only?.contains($0.name) ?? true }
         } catch let error as PlanError {
             console.err("\(error)\n")
             await console.flush()
