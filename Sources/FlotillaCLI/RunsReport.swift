@@ -15,7 +15,7 @@ enum RunsReport {
 
     static func table(_ runs: [RunRecord], path: String) -> String {
         guard !runs.isEmpty else { return "No runs in \(path) yet.\n" }
-        let width = max(12, runs.map { $0.summary.count }.max() ?? 0)
+        let width = max(12, (runs.map { $0.summary.count }.max() ?? 0) + 1)
         var out = "RUN  STARTED               " + "STATUS".padding(toLength: width, withPad: " ", startingAt: 0) + " HOSTS                                   PLAYBOOK\n"
         for r in runs {
             let id = String(r.id).padding(toLength: 4, withPad: " ", startingAt: 0)

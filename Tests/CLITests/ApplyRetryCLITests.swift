@@ -16,7 +16,6 @@ import FlotillaTesting
         try """
             - name: app config
               hosts: all
-              rollout: {max_failures: 1}
               tasks:
                 - file: {path: \(dir)/app.conf, content: "x=1\\n", mode: "0644", owner: root, group: root}
             """.write(toFile: playbook, atomically: true, encoding: .utf8)
@@ -34,7 +33,9 @@ import FlotillaTesting
         // web02 is down: nothing listens on its port.
         try writeInventory(web02Port: TestSSHServer.freePort())
 
-        let first = try await FlotillaBinary.run(["apply", "-i", inventory, playbook, "--yes", "--connect-timeout", "5s"], environment: env)
+        // The play allows no failure; the command line allows one, so the run completes.
+        let first = try await FlotillaBinary.run(
+            ["apply", "-i", inventory, playbook, "--yes", "--connect-timeout", "5s", "--max-failures", "1"], environment: env)
         #expect(first.status == 2, "\(first.text)")
         #expect(first.text.contains("Recap of run 1 (completed)"), "\(first.text)")
         #expect(first.text.contains("unreachable=1"), "\(first.text)")
@@ -64,6 +65,8 @@ import FlotillaTesting
         let shown = try await FlotillaBinary.run(["runs", "show", "2"], environment: env)
         #expect(shown.text.contains("Run 2: completed\n"), "\(shown.text)")
         #expect(shown.text.contains("retry of run 1"), "\(shown.text)")
+        // The retry keeps the run's command-line failure budget.
+        #expect(shown.text.contains("rollout   app config: serial all; max_failures 1"), "\(shown.text)")
         let original = try await FlotillaBinary.run(["runs", "show", "1"], environment: env)
         #expect(original.text.contains("Run 1: completed with failures"), "\(original.text)")
         #expect(original.text.contains("retried by run 2"), "\(original.text)")
@@ -75,6 +78,14 @@ import FlotillaTesting
         }
         let listed = try await FlotillaBinary.run(["runs"], environment: env)
         #expect(listed.text.contains("(retry of run 1)"), "\(listed.text)")
+
+        // --retry-failed takes a run number, and is not --resume.
+        let mixed = try await FlotillaBinary.run(["apply", "-i", inventory, "--retry-failed", "--resume", "--yes"], environment: env)
+        #expect(mixed.status != 0)
+        #expect(mixed.text.contains("give one of them"), "\(mixed.text)")
+        let named = try await FlotillaBinary.run(["apply", "-i", inventory, "--retry-failed", playbook, "--yes"], environment: env)
+        #expect(named.status != 0)
+        #expect(named.text.contains("--retry-failed takes a run number"), "\(named.text)")
 
         // Nothing left to retry: the newest run is clean.
         let again = try await FlotillaBinary.run(["apply", "-i", inventory, "--retry-failed", "--yes"], environment: env)
