@@ -111,6 +111,7 @@ public final class Journal: Sendable {
                 ALTER TABLE journal_step ADD COLUMN duration REAL;
                 UPDATE journal_step SET duration = MAX(0, finished - started);
                 ALTER TABLE journal_run ADD COLUMN retry_of INTEGER;
+                CREATE INDEX journal_run_retry_of ON journal_run(retry_of);
                 UPDATE journal_host SET outcome = 'refused' WHERE outcome = 'skipped' AND message LIKE 'refused%';
                 """)
         }
