@@ -162,6 +162,38 @@ import Testing
         #expect(edited.stepLines.isEmpty)
     }
 
+    @Test func aRunWithARefusedHostDoesNotSucceedAndTheJournalSaysItCompletedWithRefusals() async throws {
+        let tmp = TemporaryJournalPath()
+        defer { tmp.remove() }
+        let journal = try await Journal.open(path: tmp.path)
+        let playbook = try FakeFleet.playbook(serial: "[2]", maxFailures: "0")
+        let facts = try FactParser.parse(stdout: FakeHost.facts(files: [:]))
+        let plans = try ["node01", "node02"].map { try Planner.plan(playbook.plays[0], host: $0, vars: [:], facts: facts) }
+        let file = try PlanFile.decode(
+            PlanFile(playbook: playbook, inventoryDigest: "inv", plans: plans, facts: ["node01": facts, "node02": facts]).encoded(), file: "app.plan")
+        // node02's file was edited after the plan was made.
+        let hosts = [FakeHost("node01"), FakeHost("node02", files: [FakeFleet.appConf: "x=2\n"])]
+        var req = request(playbook, hosts)
+        req.savedPlan = file
+        req.planFilePath = "app.plan"
+        let result = try await engine(hosts, journal: journal).apply(req)
+
+        #expect(result.status == .completed)
+        #expect(!result.succeeded)
+        #expect(result.reports.map(\.outcome) == [.changed, .refused])
+        #expect(result.reports[1].message == "refused: file[/etc/app.conf] changed since the plan was made (plan again); nothing was changed")
+        let record = try await journal.run(result.runID).run
+        #expect(record.counts == [.changed: 1, .refused: 1])
+        #expect(record.summary == "completed with refusals")
+        // A refusal is not a failure: it spends no budget (max_failures 0 here) and --retry-failed does not take it.
+        do {
+            _ = try await engine(hosts, journal: journal).retrySelection(result.runID)
+            Issue.record("a refused host was offered for retry")
+        } catch {
+            #expect(error.description.contains("its refused hosts need a new plan"), "\(error.description)")
+        }
+    }
+
     @Test func perFactDigestsNameEachKindOfFactAndOnlyTheOnesThatChanged() throws {
         let facts = try FactParser.parse(stdout: FakeHost.facts(files: [:]))
         let saved = FactsDigest.perFact(facts)
