@@ -32,7 +32,7 @@ public struct HostExecutor: Sendable {
     }
 
     /// `saved` is the host's plan from a saved plan file: it is run only when the facts gathered now have
-    /// the digest it was made from; otherwise the host is refused (skipped) and nothing is changed.
+    /// the digest it was made from; otherwise the host is refused (naming the facts that changed) and nothing is changed.
     public func execute(_ host: ApplyHost, over connection: any Connection, saved: HostPlan? = nil) async -> HostReport {
         var report = HostReport(host: host.name, playIndex: playIndex, play: play.name, batch: batch, outcome: .running, started: Date())
         let become = host.target.become

@@ -24,7 +24,10 @@ public struct PlanCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The playbook (YAML), e.g. Playbooks/chrony.yml.", valueName: "playbook"))
     public var playbook: String
 
-    @Option(help: ArgumentHelp("Save the plan, with a digest of each host's facts, for `flotilla apply FILE`.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Save the plan, with digests of each host's facts (one per fact, so that a refusal names what changed), for `flotilla apply FILE`.",
+            valueName: "file"))
     public var out: String?
 
     @Flag(help: "Print the plan as JSON.")
