@@ -18,7 +18,8 @@ public struct PlanFile: Sendable, Codable, Hashable {
     public var inventoryDigest: String
     public var plans: [HostPlan]
 
-    /// `facts` are the facts each host's plans were made from (their per-fact digests are kept in the plans).
+    /// `facts` are the facts each host's plans were made from, by host (their per-fact digests are kept in the
+    /// plans; about 1 ms per host, see Benchmarks/PlanBenchmark).
     public init(playbook: Playbook, inventoryDigest: String, plans: [HostPlan], facts: [String: HostFacts] = [:], createdAt: Date = Date()) {
         formatVersion = Self.currentVersion
         self.createdAt = createdAt
@@ -28,7 +29,7 @@ public struct PlanFile: Sendable, Codable, Hashable {
         let digests = facts.mapValues(FactsDigest.perFact)
         self.plans = plans.map { plan in
             var plan = plan
-            if let d = digests[plan.host], facts[plan.host]?.digest == plan.factsDigest { plan.factDigests = d }
+            plan.factDigests = digests[plan.host]
             return plan
         }
     }
