@@ -64,7 +64,7 @@ public struct ApplyEngine: Sendable {
             Journal.NewRun(
                 playbookPath: request.playbook.file, playbookDigest: request.playbook.digest, inventoryDigest: request.inventoryDigest,
                 planFile: request.planFilePath, rollout: rolloutText, rolloutOverride: request.override, commandLine: request.commandLine,
-                hosts: journaled))
+                hosts: journaled, retryOf: request.retryOf))
         events(.runStarted(id: id, resumed: false))
         return try await execute(id, schedule: schedule, savedPlan: request.savedPlan, earlier: [])
     }
@@ -78,7 +78,7 @@ public struct ApplyEngine: Sendable {
     ) async throws(EngineError) -> ApplyResult {
         var chosen = id
         if chosen == nil { chosen = try await journal.latestResumable() }
-        guard let runID = chosen else { throw .nothingToResume(path: journal.path) }
+        guard let runID = chosen else { throw .nothingToResume(path: journal.path, retriable: try await journal.latestRetriable()) }
         let detail = try await journal.run(runID)
         if detail.run.status == .running {
             throw .notResumable(id: runID, reason: "it is still running (controller \(detail.run.commandLine.isEmpty ? "" : "of '\(detail.run.commandLine)' ")is alive)")
@@ -109,6 +109,30 @@ public struct ApplyEngine: Sendable {
         return try await execute(runID, schedule: schedule, savedPlan: savedPlan, earlier: earlier)
     }
 
+    // MARK: retrying
+
+    /// What `apply --retry-failed` retries: run `id` (or the newest run) and its hosts that failed or were
+    /// unreachable, in the run's order. The retry itself is a new run (`apply` with `ApplyRequest.retryOf`)
+    /// over those hosts alone, with fresh facts and a fresh plan, as Ansible's `--limit @playbook.retry` does.
+    public func retrySelection(_ id: Int64?) async throws(EngineError) -> (run: RunRecord, hosts: [String]) {
+        var chosen = id
+        if chosen == nil { chosen = try await journal.latestRun() }
+        guard let runID = chosen else { throw .nothingToRetry(id: nil, path: journal.path, reason: "it holds no run yet") }
+        let detail = try await journal.run(runID)
+        if detail.run.status == .running {
+            throw .nothingToRetry(id: runID, path: journal.path, reason: "it is still running (its controller is alive)")
+        }
+        let hosts = detail.failedHosts
+        guard !hosts.isEmpty else {
+            let refused = (detail.run.counts[.refused] ?? 0) > 0
+            throw .nothingToRetry(
+                id: runID, path: journal.path,
+                reason: "no host of it failed or was unreachable"
+                    + (refused ? "; its refused hosts need a new plan (flotilla plan --out FILE, then flotilla apply FILE)" : ""))
+        }
+        return (detail.run, hosts)
+    }
+
     // MARK: execution
 
     private func execute(_ id: Int64, schedule: [PlaySchedule], savedPlan: PlanFile?, earlier: [HostReport]) async throws(EngineError) -> ApplyResult {
@@ -121,7 +145,7 @@ public struct ApplyEngine: Sendable {
         for p in schedule {
             events(.playStarted(index: p.playIndex, name: p.play.name, hosts: p.batches.reduce(0) { $0 + $1.hosts.count }, batches: p.batches.map(\.hosts.count)))
             let budget = FailureBudget(p.rollout.maxFailures, total: p.total)
-            var runFailures = 0
+            var runSpent = FailureBudget.Spent()
             for (k, batch) in p.batches.enumerated() {
                 if operatorStop == nil, let reason = stop.reason { operatorStop = reason; events(.stopping(reason: reason)) }
                 if let why = budgetStop ?? operatorStop ?? (Task.isCancelled ? "interrupted" : nil) {
@@ -154,10 +178,11 @@ public struct ApplyEngine: Sendable {
                 if let error = journalError.value { throw error }
                 let failures = batchReports.filter(\.outcome.isFailure)
                 failedHosts.formUnion(failures.map(\.host))
-                runFailures += failures.count
+                let batchSpent = FailureBudget.Spent(failures.map(\.outcome))
+                runSpent = runSpent + batchSpent
                 events(.batchFinished(playIndex: p.playIndex, batch: batch.number, failures: failures.count))
                 if Task.isCancelled { continue }
-                if let verdict = budget.verdict(batchSize: eligible.count, batchFailures: failures.count, runFailures: runFailures) {
+                if let verdict = budget.verdict(batchSize: eligible.count, batch: batchSpent, run: runSpent) {
                     let more = k + 1 < p.batches.count || schedule.last?.playIndex != p.playIndex
                     budgetStop = "the failure budget of play '\(p.play.name)' is spent after batch \(batch.number): \(verdict)"
                     if more { events(.stopping(reason: budgetStop!)) }
@@ -193,7 +218,7 @@ public struct ApplyEngine: Sendable {
         var report: HostReport
         if let saved, saved[host.name] == nil {
             report = HostReport(
-                host: host.name, playIndex: p.playIndex, play: p.play.name, batch: batch, outcome: .skipped,
+                host: host.name, playIndex: p.playIndex, play: p.play.name, batch: batch, outcome: .refused,
                 message: "refused: the saved plan has no plan for this host", started: started, finished: Date())
         } else {
             do {

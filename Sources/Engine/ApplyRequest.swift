@@ -21,11 +21,14 @@ public struct ApplyRequest: Sendable {
     public var planFilePath: String?
     public var inventoryDigest: String
     public var commandLine: String
+    /// The run whose failed and unreachable hosts this one retries (`apply --retry-failed`).
+    public var retryOf: Int64?
 
     public init(
         playbook: Playbook, plays: [PlayHosts], override: RolloutOverride = RolloutOverride(), savedPlan: PlanFile? = nil,
-        planFilePath: String? = nil, inventoryDigest: String, commandLine: String
+        planFilePath: String? = nil, inventoryDigest: String, commandLine: String, retryOf: Int64? = nil
     ) {
+        self.retryOf = retryOf
         self.playbook = playbook
         self.plays = plays
         self.override = override
@@ -59,7 +62,7 @@ public struct ApplyResult: Sendable {
 
     /// Apply's verdict: false when a host failed, could not be reached or was refused, or the run did not complete.
     public var succeeded: Bool {
-        status == .completed && !reports.contains { $0.outcome.isFailure || $0.outcome == .skipped || $0.outcome == .pending }
+        status == .completed && !reports.contains { $0.outcome.isFailure || [.skipped, .refused, .pending].contains($0.outcome) }
     }
 
     /// True when nothing was changed on any host.

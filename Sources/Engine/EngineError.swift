@@ -7,8 +7,11 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case journal(path: String, operation: String, reason: String)
     /// `--resume` named a run the journal does not hold.
     case noSuchRun(id: Int64, path: String)
-    /// `--resume` without a run id, and no run is left to resume.
-    case nothingToResume(path: String)
+    /// `--resume` without a run id, and no run is left to resume; `retriable` is the newest run, when it
+    /// completed with failed or unreachable hosts (`--retry-failed` retries them).
+    case nothingToResume(path: String, retriable: Int64? = nil)
+    /// `--retry-failed`: the journal holds no run (`id` nil), or the run has nothing to retry, and why.
+    case nothingToRetry(id: Int64?, path: String, reason: String)
     /// The run cannot be resumed (still running under another controller, or already completed).
     case notResumable(id: Int64, reason: String)
     /// The playbook changed since the run being resumed was started.
@@ -24,8 +27,15 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             "journal \(path): cannot \(operation): \(reason)"
         case .noSuchRun(let id, let path):
             "journal \(path) has no run \(id); `flotilla runs` lists the runs"
-        case .nothingToResume(let path):
+        case .nothingToResume(let path, nil):
             "journal \(path) holds no interrupted or stopped run to resume"
+        case .nothingToResume(let path, let retriable?):
+            "journal \(path) holds no interrupted or stopped run to resume; run \(retriable) completed with failed or unreachable hosts: "
+                + "`flotilla apply --retry-failed \(retriable) -i INVENTORY` retries them with fresh facts and a fresh plan"
+        case .nothingToRetry(nil, let path, let reason):
+            "journal \(path) has nothing to retry: \(reason)"
+        case .nothingToRetry(let id?, _, let reason):
+            "run \(id) has nothing to retry: \(reason)"
         case .notResumable(let id, let reason):
             "run \(id) cannot be resumed: \(reason)"
         case .playbookChanged(let id, let file):

@@ -32,7 +32,7 @@ public struct HostExecutor: Sendable {
     }
 
     /// `saved` is the host's plan from a saved plan file: it is run only when the facts gathered now have
-    /// the digest it was made from; otherwise the host is refused (skipped) and nothing is changed.
+    /// the digest it was made from; otherwise the host is refused (naming the facts that changed) and nothing is changed.
     public func execute(_ host: ApplyHost, over connection: any Connection, saved: HostPlan? = nil) async -> HostReport {
         var report = HostReport(host: host.name, playIndex: playIndex, play: play.name, batch: batch, outcome: .running, started: Date())
         let become = host.target.become
@@ -56,7 +56,7 @@ public struct HostExecutor: Sendable {
         if let saved {
             let digest = facts.digest
             guard digest == saved.factsDigest else {
-                return finish(&report, .skipped, "refused: the host's facts changed since the plan was made (plan again); nothing was changed")
+                return finish(&report, .refused, "refused: \(saved.staleness(now: facts) ?? "its facts changed"); nothing was changed")
             }
             plan = saved
         } else {
@@ -182,7 +182,7 @@ public struct HostExecutor: Sendable {
         if let lockWaitSeconds, let r = description.range(of: #"DPkg::Lock::Timeout=[0-9]+"#, options: .regularExpression) {
             description.replaceSubrange(r, with: "DPkg::Lock::Timeout=\(max(0, lockWaitSeconds))")
         }
-        let started = Date()
+        let started = Date(), clock = ContinuousClock.now
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
         var status = "exit 0"
@@ -207,7 +207,7 @@ public struct HostExecutor: Sendable {
         }
         let record = StepRecord(
             index: index, resource: resource, description: description, status: status, succeeded: failure == nil,
-            stdoutTail: OutputTail.of(stdout), stderrTail: OutputTail.of(stderr), started: started, finished: Date())
+            stdoutTail: OutputTail.of(stdout), stderrTail: OutputTail.of(stderr), started: started, finished: Date(), duration: (ContinuousClock.now - clock).seconds)
         return (record, failure)
     }
 

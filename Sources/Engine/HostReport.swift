@@ -14,8 +14,11 @@ public enum HostOutcome: String, Sendable, Codable, CodingKeyRepresentable, Hash
     case failed
     /// No connection.
     case unreachable
-    /// Not touched: the budget stopped the run first, or a saved plan was stale for it.
+    /// Not touched: the budget or the operator stopped the run first, or it failed in an earlier play.
     case skipped
+    /// Not touched: the saved plan being applied was made from other facts than the host has now (the message
+    /// names them), or has no plan for the host.
+    case refused
 
     /// Finished for good: resume does not redo it.
     public var isConverged: Bool { self == .ok || self == .changed }
@@ -37,11 +40,16 @@ public struct StepRecord: Sendable, Codable, Hashable {
     public var stderrTail: String
     public var started: Date
     public var finished: Date
+    /// How long the step took, in seconds, on a monotonic clock: a step that steps the host's or the
+    /// controller's clock (chrony's `makestep`) still shows its real length. Journals written before it was
+    /// kept give `finished - started`.
+    public var duration: TimeInterval
 
     public init(
         index: Int, resource: String, description: String, status: String, succeeded: Bool, stdoutTail: String,
-        stderrTail: String, started: Date, finished: Date
+        stderrTail: String, started: Date, finished: Date, duration: TimeInterval? = nil
     ) {
+        self.duration = max(0, duration ?? finished.timeIntervalSince(started))
         self.index = index
         self.resource = resource
         self.description = description

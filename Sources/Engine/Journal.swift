@@ -104,6 +104,17 @@ public final class Journal: Sendable {
                 );
                 """)
         }
+        // Each step's duration on a monotonic clock (older steps get finished - started); the run a run retries;
+        // refused hosts apart from skipped ones (they were 'skipped' with a message that starts with "refused").
+        m.registerMigration("journal-2") { db in
+            try db.execute(sql: """
+                ALTER TABLE journal_step ADD COLUMN duration REAL;
+                UPDATE journal_step SET duration = MAX(0, finished - started);
+                ALTER TABLE journal_run ADD COLUMN retry_of INTEGER;
+                CREATE INDEX journal_run_retry_of ON journal_run(retry_of);
+                UPDATE journal_host SET outcome = 'refused' WHERE outcome = 'skipped' AND message LIKE 'refused%';
+                """)
+        }
         return m
     }
 
@@ -120,11 +131,15 @@ public final class Journal: Sendable {
         public var commandLine: String
         /// Every host of every play with its batch number, all `pending`.
         public var hosts: [(playIndex: Int, play: String, host: String, batch: Int)]
+        /// The run whose failed and unreachable hosts this one retries.
+        public var retryOf: Int64?
 
         public init(
             playbookPath: String, playbookDigest: String, inventoryDigest: String, planFile: String?, rollout: String,
-            rolloutOverride: RolloutOverride, commandLine: String, hosts: [(playIndex: Int, play: String, host: String, batch: Int)]
+            rolloutOverride: RolloutOverride, commandLine: String, hosts: [(playIndex: Int, play: String, host: String, batch: Int)],
+            retryOf: Int64? = nil
         ) {
+            self.retryOf = retryOf
             self.playbookPath = playbookPath
             self.playbookDigest = playbookDigest
             self.inventoryDigest = inventoryDigest
@@ -143,12 +158,12 @@ public final class Journal: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO journal_run (started, status, playbook_path, playbook_digest, inventory_digest, plan_file,
-                        rollout, rollout_override, command_line, controller_pid)
-                    VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)
+                        rollout, rollout_override, command_line, controller_pid, retry_of)
+                    VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     date.timeIntervalSince1970, run.playbookPath, run.playbookDigest, run.inventoryDigest, run.planFile, run.rollout,
-                    override, run.commandLine, pid,
+                    override, run.commandLine, pid, run.retryOf,
                 ])
             let id = db.lastInsertedRowID
             for h in run.hosts {
@@ -199,12 +214,12 @@ public final class Journal: Sendable {
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO journal_step (run_id, play_index, host, attempt, step_index, resource, description, status,
-                        succeeded, stdout_tail, stderr_tail, started, finished)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        succeeded, stdout_tail, stderr_tail, started, finished, duration)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     id, playIndex, host, attempt, step.index, step.resource, step.description, step.status, step.succeeded,
-                    step.stdoutTail, step.stderrTail, step.started.timeIntervalSince1970, step.finished.timeIntervalSince1970,
+                    step.stdoutTail, step.stderrTail, step.started.timeIntervalSince1970, step.finished.timeIntervalSince1970, step.duration,
                 ])
         }
     }
@@ -300,6 +315,16 @@ public final class Journal: Sendable {
         try await runs(limit: 50).first { $0.status.isResumable }?.id
     }
 
+    /// The newest run when it completed with failed or unreachable hosts (what `--retry-failed` would retry).
+    public func latestRetriable() async throws(EngineError) -> Int64? {
+        try await runs(limit: 1).first { $0.status == .completed && $0.failedOrUnreachable > 0 }?.id
+    }
+
+    /// The newest run, if any.
+    public func latestRun() async throws(EngineError) -> Int64? {
+        try await runs(limit: 1).first?.id
+    }
+
     private func record(_ row: Row, _ db: Database) throws -> RunRecord {
         let id: Int64 = row["id"]
         var status = RunStatus(rawValue: row["status"]) ?? .failed
@@ -313,6 +338,7 @@ public final class Journal: Sendable {
         for r in try Row.fetchAll(db, sql: "SELECT outcome, COUNT(*) AS n FROM journal_host WHERE run_id = ? GROUP BY outcome", arguments: [id]) {
             if let o = HostOutcome(rawValue: r["outcome"]) { counts[o] = r["n"] }
         }
+        let retriedBy = try Int64.fetchAll(db, sql: "SELECT id FROM journal_run WHERE retry_of = ? ORDER BY id", arguments: [id])
         let overrideText: String = row["rollout_override"]
         let override = (try? JSONDecoder().decode(RolloutOverride.self, from: Data(overrideText.utf8))) ?? RolloutOverride()
         return RunRecord(
@@ -320,14 +346,14 @@ public final class Journal: Sendable {
             finished: (row["finished"] as Double?).map(Date.init(timeIntervalSince1970:)), status: status, reason: reason,
             playbookPath: row["playbook_path"], playbookDigest: row["playbook_digest"], inventoryDigest: row["inventory_digest"],
             planFile: row["plan_file"], rollout: row["rollout"], rolloutOverride: override, commandLine: row["command_line"],
-            attempts: row["attempts"], counts: counts)
+            attempts: row["attempts"], counts: counts, retryOf: row["retry_of"], retriedBy: retriedBy)
     }
 
     private static func step(_ s: Row) -> StepRecord {
         StepRecord(
             index: s["step_index"], resource: s["resource"], description: s["description"], status: s["status"],
             succeeded: s["succeeded"], stdoutTail: s["stdout_tail"], stderrTail: s["stderr_tail"],
-            started: Date(timeIntervalSince1970: s["started"]), finished: Date(timeIntervalSince1970: s["finished"]))
+            started: Date(timeIntervalSince1970: s["started"]), finished: Date(timeIntervalSince1970: s["finished"]), duration: s["duration"])
     }
 
     /// Writes in a task of its own: a cancelled run (Ctrl-C) still records how it ended, since GRDB's

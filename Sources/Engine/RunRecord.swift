@@ -39,12 +39,18 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var attempts: Int
     /// Hosts per outcome.
     public var counts: [HostOutcome: Int]
+    /// The run whose failed and unreachable hosts this one retried (`apply --retry-failed`).
+    public var retryOf: Int64?
+    /// The runs that retried this one's failed and unreachable hosts.
+    public var retriedBy: [Int64]
 
     public init(
         id: Int64, started: Date, finished: Date?, status: RunStatus, reason: String?, playbookPath: String, playbookDigest: String,
         inventoryDigest: String, planFile: String?, rollout: String, rolloutOverride: RolloutOverride, commandLine: String,
-        attempts: Int, counts: [HostOutcome: Int]
+        attempts: Int, counts: [HostOutcome: Int], retryOf: Int64? = nil, retriedBy: [Int64] = []
     ) {
+        self.retryOf = retryOf
+        self.retriedBy = retriedBy
         self.id = id
         self.started = started
         self.finished = finished
@@ -60,6 +66,21 @@ public struct RunRecord: Sendable, Codable, Hashable {
         self.attempts = attempts
         self.counts = counts
     }
+}
+
+extension RunRecord {
+    /// The status as `flotilla runs` shows it: a run that completed with hosts failed, unreachable or refused
+    /// says so (`completed with refusals`) rather than a bare `completed`.
+    public var summary: String {
+        guard status == .completed else { return status.rawValue }
+        var what: [String] = []
+        if (counts[.failed] ?? 0) + (counts[.unreachable] ?? 0) > 0 { what.append("failures") }
+        if (counts[.refused] ?? 0) > 0 { what.append("refusals") }
+        return what.isEmpty ? "completed" : "completed with " + what.joined(separator: " and ")
+    }
+
+    /// Hosts failed or unreachable (per play): what `apply --retry-failed` retries.
+    public var failedOrUnreachable: Int { (counts[.failed] ?? 0) + (counts[.unreachable] ?? 0) }
 }
 
 /// One host of a run as the journal holds it, with every step of every attempt.
@@ -97,5 +118,11 @@ public struct RunDetail: Sendable, Codable, Hashable {
     public init(run: RunRecord, hosts: [JournalHost]) {
         self.run = run
         self.hosts = hosts
+    }
+
+    /// The hosts `apply --retry-failed` retries: failed or unreachable in any play, in the run's order.
+    public var failedHosts: [String] {
+        var seen: Set<String> = []
+        return hosts.filter(\.report.outcome.isFailure).map(\.report.host).filter { seen.insert($0).inserted }
     }
 }

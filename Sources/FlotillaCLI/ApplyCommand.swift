@@ -20,6 +20,12 @@ public struct ApplyCommand: AsyncParsableCommand {
             spent no new batch starts. Every run is journaled: `flotilla runs` lists them and \
             `flotilla apply --resume [RUN] -i INV` continues one without redoing converged hosts.
 
+            A run that ended with failed or unreachable hosts: `flotilla apply --retry-failed [RUN] -i INV` \
+            (the latest run by default) starts a new run, linked to that one, over those hosts alone, with \
+            fresh facts and a fresh plan from the playbook (as Ansible's `--limit @playbook.retry`); it keeps \
+            that run's --serial and --max-failures unless given again. --resume instead continues the same \
+            run with its saved plan, and also starts the hosts a stopped run never reached.
+
             Without --yes, apply shows the plan and asks on a terminal, and refuses to run without one.
             Ctrl-C once: the batch in flight finishes and no new batch starts; twice: the hosts in flight \
             are cut short (resume redoes them); three times: exit at once.
@@ -32,6 +38,7 @@ public struct ApplyCommand: AsyncParsableCommand {
               flotilla apply -i lab.yml Playbooks/chrony.yml --serial 1,3,100% --max-failures 1 --yes
               flotilla plan -i lab.yml Playbooks/chrony.yml --out chrony.plan && flotilla apply -i lab.yml chrony.plan
               flotilla apply --resume -i lab.yml --yes
+              flotilla apply --retry-failed -i lab.yml --yes
             """)
 
     @OptionGroup public var inventory: InventoryOptions
@@ -39,7 +46,7 @@ public struct ApplyCommand: AsyncParsableCommand {
 
     @Argument(
         help: ArgumentHelp(
-            "A playbook (YAML), a plan saved by `flotilla plan --out` (read as one when it starts with '{' or is named *.plan, or *.json and not a list), or with --resume the run to continue (default: the latest).",
+            "A playbook (YAML), a plan saved by `flotilla plan --out` (read as one when it starts with '{' or is named *.plan, or *.json and not a list), or with --resume or --retry-failed the run (default: the latest).",
             valueName: "playbook|planfile|run"))
     public var source: String?
 
@@ -65,6 +72,11 @@ public struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Continue an interrupted or stopped run (the latest, or the one given), without redoing converged hosts.")
     public var resume = false
 
+    @Flag(
+        name: .customLong("retry-failed"),
+        help: "Retry the failed and unreachable hosts of a run (the latest, or the one given) as a new run, with a fresh plan.")
+    public var retryFailed = false
+
     @Flag(help: "Apply without showing the plan and asking.")
     public var yes = false
 
@@ -74,7 +86,12 @@ public struct ApplyCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if resume {
+        if retryFailed {
+            if resume { throw ValidationError("--resume continues a run and --retry-failed starts a new one: give one of them.") }
+            if let source, Int64(source) == nil {
+                throw ValidationError("--retry-failed takes a run number (see `flotilla runs`), not '\(source)'.")
+            }
+        } else if resume {
             if let source, Int64(source) == nil {
                 throw ValidationError("--resume takes a run number (see `flotilla runs`), not '\(source)'.")
             }
@@ -134,10 +151,45 @@ public struct ApplyCommand: AsyncParsableCommand {
             lockWaitSeconds: try lockWait.map { Int(try OptionRange.duration($0, option: "--lock-wait", OptionRange.lockWait).seconds.rounded(.up)) }, events: { progress.handle($0) })
 
         let result: ApplyResult
-        if resume {
+        var retryOf: Int64?
+        if retryFailed {
+            let (old, names) = try await engine.retrySelection(source.flatMap { Int64($0) })
+            retryOf = old.id
+            let setup = try await ApplySetup.load(playbookPath: old.playbookPath, inventory: inventory, fleet: fleet)
+            let wanted = Set(names)
+            let found = names.filter { setup.hostsByName[$0] != nil }
+            let absent = names.filter { setup.hostsByName[$0] == nil }
+            if !absent.isEmpty {
+                // Without --limit every host of the run must still be there; with it, --limit narrows the retry.
+                guard inventory.limit != nil else { throw EngineError.unknownHosts(id: old.id, hosts: absent) }
+                console.err("Left out by --limit: \(HostListText.compact(absent))\n")
+            }
+            guard !found.isEmpty else {
+                throw EngineError.nothingToRetry(id: old.id, path: journal.path, reason: "--limit leaves none of its failed or unreachable hosts")
+            }
+            let plays = setup.plays.map { PlayHosts(playIndex: $0.playIndex, hosts: $0.hosts.filter { wanted.contains($0.name) }) }.filter { !$0.hosts.isEmpty }
+            if setup.playbook.digest != old.playbookDigest {
+                console.err("warning: \(old.playbookPath) changed since run \(old.id); the retry plans from it as it is now\n")
+            }
+            if let planFile = old.planFile {
+                console.err("Run \(old.id) applied the saved plan \(planFile); the retry plans afresh from \(old.playbookPath)\n")
+            }
+            console.err("Retrying the failed and unreachable hosts of run \(old.id) (\(old.summary)): \(HostListText.compact(found))\n")
+            if !yes {
+                guard Self.canAsk(console) else { return refuseWithoutTerminal(console) }
+                let planned = try await PlanningRun.plan(playbookPath: old.playbookPath, inventory: inventory, fleet: fleet, console: console, only: Set(found))
+                let preview = PlanRenderer.text(planned.outcome.plans, failures: planned.outcome.failures, colour: Style(terminal: console.isTerminal).enabled)
+                guard try await confirm(console: console, preview: preview) else { return 1 }
+            }
+            let retryOverride = RolloutOverride(serial: override.serial ?? old.rolloutOverride.serial, maxFailures: override.maxFailures ?? old.rolloutOverride.maxFailures)
+            let request = ApplyRequest(
+                playbook: setup.playbook, plays: plays, override: retryOverride, inventoryDigest: setup.inventoryDigest, commandLine: commandLine,
+                retryOf: old.id)
+            result = try await interruptible(stop: stop, console: console) { try await engine.apply(request) }
+        } else if resume {
             var chosen = source.flatMap { Int64($0) }
             if chosen == nil { chosen = try await journal.latestResumable() }
-            guard let runID = chosen else { throw EngineError.nothingToResume(path: journal.path) }
+            guard let runID = chosen else { throw EngineError.nothingToResume(path: journal.path, retriable: try await journal.latestRetriable()) }
             let detail = try await journal.run(runID)
             var saved: PlanFile?
             if let path = detail.run.planFile { saved = try await offload { try PlanFile.load(path: path) } }
@@ -182,14 +234,14 @@ public struct ApplyCommand: AsyncParsableCommand {
             result = try await interruptible(stop: stop, console: console) { try await engine.apply(request) }
         }
         progress.finish()
-        let recap = ApplyRecap(result: result, resumeHint: resumeHint(result.runID))
+        let recap = ApplyRecap(result: result, resumeHint: hint("--resume", result.runID), retryHint: hint("--retry-failed", result.runID), retryOf: retryOf)
         console.out(json ? recap.jsonLines() : recap.text(style: Style(terminal: console.stdoutIsTerminal)))
         if result.status == .interrupted { return 130 }
         return result.succeeded ? 0 : 2
     }
 
-    private func resumeHint(_ id: Int64) -> String {
-        (["flotilla apply --resume \(id)"] + inventory.inventory.flatMap { ["-i", ShellQuote.quote($0)] }).joined(separator: " ")
+    private func hint(_ option: String, _ id: Int64) -> String {
+        (["flotilla apply \(option) \(id)"] + inventory.inventory.flatMap { ["-i", ShellQuote.quote($0)] }).joined(separator: " ")
     }
 
     static func canAsk(_ console: Console) -> Bool { isatty(0) == 1 && console.isTerminal }

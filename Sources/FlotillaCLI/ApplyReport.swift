@@ -80,9 +80,13 @@ final class ApplyProgress: Sendable {
 struct ApplyRecap {
     let result: ApplyResult
     let resumeHint: String
+    var retryHint = ""
+    /// The run whose failed and unreachable hosts this run retried.
+    var retryOf: Int64?
 
     func text(style: Style) -> String {
-        var out = "\n" + style.bold("Recap of run \(result.runID)") + " (\(result.status.rawValue))\n"
+        var out = "\n" + style.bold("Recap of run \(result.runID)") + " (\(result.status.rawValue)"
+            + (retryOf.map { ", a retry of run \($0)" } ?? "") + ")\n"
         let width = (result.reports + result.earlier).map(\.host.count).max() ?? 0
         let plays = Set(result.reports.map(\.playIndex)).count
         for r in result.reports {
@@ -95,9 +99,9 @@ struct ApplyRecap {
         }
         let counts = HostOutcome.allCases.filter { $0 != .pending && $0 != .running }.map { "\($0.rawValue)=\(result.count($0))" }
         out += "\n" + counts.joined(separator: "  ") + "\n"
-        let refused = result.reports.filter { $0.outcome == .skipped && $0.message.hasPrefix("refused") }.map(\.host)
+        let refused = result.reports.filter { $0.outcome == .refused }.map(\.host)
         if !refused.isEmpty {
-            out += style.red("Refused (facts changed since the plan was made): \(HostListText.compact(refused)); plan again for them") + "\n"
+            out += style.red("Refused, nothing changed (the saved plan does not fit them, see above): \(HostListText.compact(refused)); plan again for them") + "\n"
         }
         let guarded = result.reports.filter { $0.guardState == "applied" }.map(\.host)
         if !guarded.isEmpty { out += "Guard against returning daemons applied on \(HostListText.compact(guarded))\n" }
@@ -105,7 +109,9 @@ struct ApplyRecap {
         case .completed where result.changedNothing && result.succeeded:
             out += style.green("No changes: every host was already converged.") + "\n"
         case .completed:
-            break
+            if result.reports.contains(where: \.outcome.isFailure) {
+                out += "Fix the cause, then retry the failed and unreachable hosts with: \(retryHint)\n"
+            }
         case .stopped, .interrupted, .failed:
             out += style.red("Run \(result.status.rawValue): \(result.reason ?? "")") + "\n"
             out += "Fix the cause, then continue with: \(resumeHint)\n"
@@ -123,6 +129,7 @@ struct ApplyRecap {
         case .failed: label = style.red("FAILED   ")
         case .unreachable: label = style.red("UNREACHABLE")
         case .skipped: label = style.dim("skipped  ")
+        case .refused: label = style.red("REFUSED  ")
         case .pending: label = style.dim("pending  ")
         case .running: label = "running  "
         }
@@ -137,6 +144,7 @@ struct ApplyRecap {
     func jsonLines() -> String {
         var object: [String: Any] = ["event": "recap", "run": result.runID, "status": result.status.rawValue, "succeeded": result.succeeded]
         if let reason = result.reason { object["reason"] = reason }
+        if let retryOf { object["retry_of"] = retryOf }
         var counts: [String: Int] = [:]
         for o in HostOutcome.allCases { counts[o.rawValue] = result.count(o) }
         object["counts"] = counts
@@ -156,6 +164,7 @@ struct ApplyRecap {
             [
                 "index": s.index, "resource": s.resource, "description": s.description, "status": s.status, "succeeded": s.succeeded,
                 "stdout_tail": s.stdoutTail, "stderr_tail": s.stderrTail, "started": JSONLine.date(s.started), "finished": JSONLine.date(s.finished),
+                "duration": s.duration,
             ]
         }
         return o

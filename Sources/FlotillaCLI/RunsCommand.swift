@@ -11,7 +11,10 @@ public struct RunsCommand: AsyncParsableCommand {
         discussion: """
             The journal lives in $FLOTILLA_DB, else /var/lib/flotilla/flotilla.sqlite (root) or \
             ~/.local/state/flotilla/flotilla.sqlite. A run whose controller died shows as interrupted; \
-            continue it with `flotilla apply --resume RUN -i INVENTORY`.
+            continue it with `flotilla apply --resume RUN -i INVENTORY`. A run that completed with hosts \
+            failed, unreachable or refused shows as `completed with failures` or `completed with refusals`; \
+            `flotilla apply --retry-failed RUN -i INVENTORY` retries its failed and unreachable hosts as a new \
+            run, which the list shows as a retry of RUN. `runs show` prints how long each step took.
             """,
         subcommands: [List.self, Show.self],
         defaultSubcommand: List.self)

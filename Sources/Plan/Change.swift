@@ -47,6 +47,9 @@ public struct HostPlan: Sendable, Codable, Hashable {
     public var summary: String
     /// The digest of the facts the plan was computed from; apply refuses the host when they changed.
     public var factsDigest: String
+    /// A digest per fact (`FactsDigest.perFact`), kept in saved plans so that a refusal names the facts that
+    /// changed; nil in plans not saved, and in plan files written before Flotilla kept them.
+    public var factDigests: [String: String]?
 
     public init(host: String, play: String, changes: [Change], summary: String, factsDigest: String) {
         self.host = host

@@ -1,10 +1,13 @@
+public import Facts
 public import Foundation
 
 /// A saved plan (`flotilla plan --out FILE`): what apply runs later, and what it checks first.
 ///
 /// Apply re-gathers facts and refuses every host whose facts digest differs from the saved one (the plan
 /// was computed from a host that no longer exists in that state), and the whole file when the playbook's
-/// digest differs.
+/// digest differs. Each host's plans also keep a digest per fact, so that the refusal names the facts that
+/// changed (`file[/etc/chrony/chrony.conf] changed since the plan was made`); files written before they were
+/// kept still load, and their refusals say only that the facts changed.
 public struct PlanFile: Sendable, Codable, Hashable {
     public static let currentVersion = 1
 
@@ -15,13 +18,20 @@ public struct PlanFile: Sendable, Codable, Hashable {
     public var inventoryDigest: String
     public var plans: [HostPlan]
 
-    public init(playbook: Playbook, inventoryDigest: String, plans: [HostPlan], createdAt: Date = Date()) {
+    /// `facts` are the facts each host's plans were made from, by host (their per-fact digests are kept in the
+    /// plans; about 1 ms per host, see Benchmarks/PlanBenchmark).
+    public init(playbook: Playbook, inventoryDigest: String, plans: [HostPlan], facts: [String: HostFacts] = [:], createdAt: Date = Date()) {
         formatVersion = Self.currentVersion
         self.createdAt = createdAt
         playbookFile = playbook.file
         playbookDigest = playbook.digest
         self.inventoryDigest = inventoryDigest
-        self.plans = plans
+        let digests = facts.mapValues(FactsDigest.perFact)
+        self.plans = plans.map { plan in
+            var plan = plan
+            plan.factDigests = digests[plan.host]
+            return plan
+        }
     }
 
     /// Each host's facts digest (all of a host's plays were computed from the same facts).
@@ -89,5 +99,22 @@ public struct PlanFile: Sendable, Codable, Hashable {
             throw .badPlanFile(file: path, reason: "\(playbook.file) changed since the plan was made; plan again")
         }
         return plan
+    }
+}
+
+extension HostPlan {
+    /// Why this saved plan no longer fits a host whose facts are now `facts`, naming the facts that changed
+    /// (`file[/etc/chrony/chrony.conf] changed since the plan was made`); nil while they are the facts it was made from.
+    public func staleness(now facts: HostFacts) -> String? {
+        guard facts.digest != factsDigest else { return nil }
+        let changed = factDigests.map { FactsDigest.changed(saved: $0, now: FactsDigest.perFact(facts)) } ?? []
+        guard !changed.isEmpty else {
+            return "the host's facts changed since the plan was made (this plan file does not record which; plan again)"
+        }
+        let limit = 8
+        var names = Array(changed.prefix(limit))
+        if changed.count > limit { names.append("\(changed.count - limit) more") }
+        let list = names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " and " + names.last!
+        return "\(list) changed since the plan was made (plan again)"
     }
 }

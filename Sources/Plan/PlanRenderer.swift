@@ -17,6 +17,7 @@ public enum PlanRenderer {
                 var key = p
                 key.host = ""
                 key.factsDigest = ""
+                key.factDigests = nil
                 if let i = groups.firstIndex(where: { $0.key == key }) { groups[i].hosts.append(p.host) } else { groups.append((key, [p.host])) }
             }
             for group in groups {

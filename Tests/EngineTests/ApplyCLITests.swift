@@ -41,6 +41,8 @@ import Testing
         let recap = try #require(out.text.split(separator: "\n").last { $0.contains("\"event\":\"recap\"") })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(recap.utf8)) as? [String: Any])
         #expect(object["status"] as? String == "stopped")
+        // The budget's verdict calls the host what the tally calls it.
+        #expect((object["reason"] as? String)?.contains("1 host unreachable and the play allows no failure") == true, "\(recap)")
         let hosts = try #require(object["hosts"] as? [[String: Any]])
         #expect(hosts.first?["outcome"] as? String == "unreachable")
 

@@ -263,9 +263,11 @@ struct ApplyLabTests {
         let run = try await apply([planFile, "--yes"])
         #expect(run.status == 2, "\(run.text)")
         let outcomes = Self.outcomes(run.lines)
-        #expect(outcomes["node03"] == "skipped")
+        #expect(outcomes["node03"] == "refused")
         let node03 = ((Self.recap(run.lines)?["hosts"] as? [[String: Any]]) ?? []).first { $0["host"] as? String == "node03" }
-        #expect((node03?["message"] as? String)?.contains("facts changed since the plan was made") == true)
+        // The refusal names what changed: the unit that was unmasked.
+        #expect((node03?["message"] as? String)?.contains("unit[chrony.service]") == true, "\(node03 ?? [:])")
+        #expect((node03?["message"] as? String)?.contains("changed since the plan was made") == true)
         for host in Self.names where host != "node03" {
             #expect(outcomes[host] == "changed", "\(host)")
             try await expectConverged(host)

@@ -171,7 +171,7 @@ import Testing
         // Someone edits the file afterwards: the same saved plan is now stale for this host.
         let edited = FakeHost("node06", files: [FakeFleet.appConf: "x=2\n"])
         let stale = await executor(play).execute(ApplyHost(target: edited.target), over: edited, saved: saved)
-        #expect(stale.outcome == .skipped)
+        #expect(stale.outcome == .refused)
         #expect(stale.message.contains("facts changed since the plan was made"))
         #expect(edited.stepLines.isEmpty)
         #expect(edited.files[FakeFleet.appConf] == "x=2\n")
