@@ -26,7 +26,7 @@ let package = Package(
         // trixie's libssh2 in /opt/flotilla/libssh2 (docs/architecture.md says why).
         .systemLibrary(name: "CLibSSH2", pkgConfig: "flotilla-libssh2"),
         // Shared vocabulary: the Transport protocol, command results, shell quoting, durations.
-        .target(name: "FlotillaCore", swiftSettings: strict),
+        .target(name: "FlotillaCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         // Non-blocking libssh2 sessions on dedicated epoll threads; known_hosts; OpenSSH client config.
         .target(name: "SSH", dependencies: ["CLibSSH2", "FlotillaCore"], swiftSettings: strict),
         // Ansible INI/YAML inventories, group_vars/host_vars, --limit patterns.
