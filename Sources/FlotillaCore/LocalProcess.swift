@@ -30,39 +30,16 @@ public enum LocalProcess {
             input = try inputFile(stdin, for: argv[0])
         }
         defer { if input >= 0 { close(input) } }
-        var pipeFDs: [Int32] = [0, 0]
-        guard pipe(&pipeFDs) == 0 else { throw Failure.spawn(argv[0], errno) }
-        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if input >= 0 {
-            posix_spawn_file_actions_adddup2(&actions, input, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let (status, output) = try spawnDraining(argv, environment: environment) { actions, pipe in
+            if input >= 0 {
+                posix_spawn_file_actions_adddup2(&actions, input, 0)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            }
+            posix_spawn_file_actions_adddup2(&actions, pipe, 1)
+            posix_spawn_file_actions_adddup2(&actions, pipe, 2)
         }
-        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
-        let pid: pid_t
-        do {
-            pid = try spawn(argv, actions: &actions, environment: environment)
-        } catch {
-            close(pipeFDs[0])
-            close(pipeFDs[1])
-            throw error
-        }
-        close(pipeFDs[1])
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(pipeFDs[0], &buffer, buffer.count)
-            if n > 0 { output.append(contentsOf: buffer[0..<n]); continue }
-            if n < 0, errno == EINTR { continue }
-            break
-        }
-        close(pipeFDs[0])
-        return Output(status: wait(pid), output: output)
+        return Output(status: status, output: output)
     }
 
     /// What `capture` returns: stdout and stderr apart.
@@ -78,6 +55,20 @@ public enum LocalProcess {
     public static func capture(_ argv: [String], environment: [String: String]? = nil) throws -> Captured {
         let errorFile = try inputFile([], for: argv[0])
         defer { close(errorFile) }
+        let (status, stdout) = try spawnDraining(argv, environment: environment) { actions, pipe in
+            posix_spawn_file_actions_adddup2(&actions, pipe, 1)
+            posix_spawn_file_actions_adddup2(&actions, errorFile, 2)
+        }
+        lseek(errorFile, 0, SEEK_SET)
+        return Captured(status: status, stdout: stdout, stderr: drain(errorFile))
+    }
+
+    /// Spawns `argv` with a pipe (close-on-exec in this process) that `wire` connects to the child's
+    /// descriptors, reads the pipe to its end, then waits: the exit status and what came through the pipe.
+    private static func spawnDraining(
+        _ argv: [String], environment: [String: String]?,
+        wire: (inout posix_spawn_file_actions_t, Int32) -> Void
+    ) throws -> (status: Int32, output: [UInt8]) {
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else { throw Failure.spawn(argv[0], errno) }
         _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
@@ -85,8 +76,7 @@ public enum LocalProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errorFile, 2)
+        wire(&actions, pipeFDs[1])
         let pid: pid_t
         do {
             pid = try spawn(argv, actions: &actions, environment: environment)
@@ -96,11 +86,9 @@ public enum LocalProcess {
             throw error
         }
         close(pipeFDs[1])
-        let stdout = drain(pipeFDs[0])
+        let output = drain(pipeFDs[0])
         close(pipeFDs[0])
-        let status = wait(pid)
-        lseek(errorFile, 0, SEEK_SET)
-        return Captured(status: status, stdout: stdout, stderr: drain(errorFile))
+        return (wait(pid), output)
     }
 
     private static func drain(_ fd: Int32) -> [UInt8] {

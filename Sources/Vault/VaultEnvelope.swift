@@ -1,3 +1,5 @@
+import FlotillaCore
+
 /// Ansible Vault text as ansible-vault writes it:
 ///
 ///     $ANSIBLE_VAULT;1.1;AES256            (1.2 adds ;LABEL, the vault id)
@@ -61,25 +63,7 @@ public struct VaultEnvelope: Sendable, Hashable {
     }
 
     static func unhex(_ text: [UInt8]) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count / 2)
-        var i = 0
-        while i < text.count {
-            guard let hi = nibble(text[i]), let lo = nibble(text[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x61...0x66: c - 0x61 + 10
-        case 0x41...0x46: c - 0x41 + 10
-        default: nil
-        }
+        Hex.decode(String(decoding: text, as: UTF8.self))
     }
 }
 
