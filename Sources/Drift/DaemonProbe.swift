@@ -201,14 +201,11 @@ public enum DaemonProbe {
                     reason: "systemctl show gave \(blocks.count) units, \(unitNames.count) asked for", host: nil)
             }
             for (name, block) in zip(unitNames, blocks) {
-                units[name] = UnitFact(
-                    name: name, id: block["Id"] ?? name,
-                    names: (block["Names"] ?? name).split(separator: " ").map(String.init),
-                    loadState: UnitFact.LoadState(rawValue: block["LoadState"] ?? "") ?? .notFound,
-                    fileState: UnitFact.FileState(rawValue: block["UnitFileState"] ?? "") ?? .notFound,
-                    activeState: UnitFact.ActiveState(rawValue: block["ActiveState"] ?? "") ?? .inactive,
-                    subState: block["SubState"] ?? "",
-                    conditionResult: (block["ConditionTimestamp"] ?? "").isEmpty ? nil : block["ConditionResult"] == "yes")
+                // The Facts module's reading of a unit: plan and audit describe a host the same way.
+                guard let unit = UnitFact.reading(name: name, systemctlShow: block) else {
+                    throw .cannotRead(command: command, line: lines.count, field: "LoadState", value: name, reason: "missing for the unit", host: nil)
+                }
+                units[name] = unit
             }
         }
         // No guard lines at all: output of an older probe, the guard was not read.

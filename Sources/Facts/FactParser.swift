@@ -147,32 +147,10 @@ public enum FactParser {
                 out[name] = fact
                 continue
             }
-            guard let load = kv["LoadState"] else {
+            guard let unit = UnitFact.reading(name: name, systemctlShow: kv) else {
                 throw .malformedLine(section: "units", line: block.first?.number ?? 0, text: name, reason: "no LoadState for unit")
             }
-            // ConditionResult says "no" also for units whose conditions were never checked (never started);
-            // an empty ConditionTimestamp tells those apart.
-            let checked = kv["ConditionTimestamp"].map { !$0.isEmpty && $0 != "n/a" } ?? true
-            let condition: Bool? = switch (checked, kv["ConditionResult"]) {
-            case (true, "yes"): true
-            case (true, "no"): false
-            default: nil
-            }
-            let fragment = kv["FragmentPath"].flatMap { $0.isEmpty ? nil : $0 }
-            let preset = kv["UnitFilePreset"].flatMap { $0.isEmpty ? nil : $0 }
-            out[name] = UnitFact(
-                name: name,
-                id: kv["Id"].flatMap { $0.isEmpty ? nil : $0 },
-                names: kv["Names"].map { $0.split(separator: " ").map(String.init) },
-                loadState: UnitFact.LoadState(rawValue: load) ?? .other(load),
-                fileState: UnitFact.FileState(rawValue: kv["UnitFileState"] ?? "") ?? .notFound,
-                preset: preset,
-                activeState: UnitFact.ActiveState(rawValue: kv["ActiveState"] ?? "") ?? .inactive,
-                subState: kv["SubState"] ?? "",
-                conditionResult: condition,
-                fragmentPath: fragment,
-                dropInPaths: (kv["DropInPaths"] ?? "").split(separator: " ").map(String.init)
-            )
+            out[name] = unit
         }
         return out
     }

@@ -154,6 +154,33 @@ public struct UnitFact: Sendable, Codable, Hashable {
         self.error = error
     }
 
+    /// The one reading of a unit's `systemctl show -p Id,Names,LoadState,...` properties, for `plan`'s facts
+    /// and `audit`'s daemon probe alike, so the two can never describe one host differently. Nil without a
+    /// `LoadState` (not systemctl's output). An unknown LoadState is kept as written; `ConditionResult` counts
+    /// only when `ConditionTimestamp` says the conditions were checked (it is empty or `n/a` otherwise, and
+    /// systemd then says "no" for a unit that was merely never started).
+    public static func reading(name: String, systemctlShow kv: [String: String]) -> UnitFact? {
+        guard let load = kv["LoadState"] else { return nil }
+        let checked = kv["ConditionTimestamp"].map { !$0.isEmpty && $0 != "n/a" } ?? true
+        let condition: Bool? = switch (checked, kv["ConditionResult"]) {
+        case (true, "yes"): true
+        case (true, "no"): false
+        default: nil
+        }
+        return UnitFact(
+            name: name,
+            id: kv["Id"].flatMap { $0.isEmpty ? nil : $0 },
+            names: kv["Names"].flatMap { $0.isEmpty ? nil : $0.split(separator: " ").map(String.init) },
+            loadState: LoadState(rawValue: load) ?? .other(load),
+            fileState: FileState(rawValue: kv["UnitFileState"] ?? "") ?? .notFound,
+            preset: kv["UnitFilePreset"].flatMap { $0.isEmpty ? nil : $0 },
+            activeState: ActiveState(rawValue: kv["ActiveState"] ?? "") ?? .inactive,
+            subState: kv["SubState"] ?? "",
+            conditionResult: condition,
+            fragmentPath: kv["FragmentPath"].flatMap { $0.isEmpty ? nil : $0 },
+            dropInPaths: (kv["DropInPaths"] ?? "").split(separator: " ").map(String.init))
+    }
+
     /// The facts of a unit systemd does not know.
     public static func notFound(_ name: String) -> UnitFact {
         UnitFact(name: name, loadState: .notFound, fileState: .notFound, activeState: .inactive)

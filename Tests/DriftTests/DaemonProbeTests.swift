@@ -1,4 +1,4 @@
-import Drift
+@testable import Drift
 import Facts
 import Foundation
 import SSH
@@ -44,6 +44,27 @@ import Testing
         let findings = TimeDaemons.findings(Array(s.values), expectations: .init(removed: ["ntp", "ntpsec"], masksTimesyncd: true))
         #expect(findings.filter { $0.kind == .competingDaemonEnabled }.count == 1)
         #expect(findings.filter { $0.kind == .removedDaemonReturned }.count == 2)
+    }
+
+    /// Issue 12: plan's facts and audit's probe read `systemctl show` through one function, so an unknown LoadState
+    /// and a never-checked condition (`ConditionTimestamp=n/a`) mean the same to both.
+    @Test func theProbeReadsUnitsAsTheFactsDo() throws {
+        var text = try Fixture.text("chrony-running.txt", folder: "daemons")
+        let first = try #require(text.range(of: "LoadState=loaded"))
+        text.replaceSubrange(first, with: "LoadState=bad-setting")
+        let stamp = try #require(text.range(of: #"ConditionTimestamp=[^\n]*"#, options: .regularExpression))
+        text.replaceSubrange(stamp, with: "ConditionTimestamp=n/a")
+        let result = try #require(text.range(of: "ConditionResult=yes"))
+        text.replaceSubrange(result, with: "ConditionResult=no")
+        let probed = try #require(try DaemonProbe.read(text).units["chrony.service"])
+        #expect(probed.loadState == .other("bad-setting"))
+        #expect(probed.conditionResult == nil, "n/a: the conditions were never checked")
+        let asFacts = UnitFact.reading(name: "chrony.service", systemctlShow: [
+            "Id": "chrony.service", "Names": "chrony.service chronyd.service", "LoadState": "bad-setting",
+            "UnitFileState": probed.fileState.rawValue, "ActiveState": probed.activeState.rawValue, "SubState": probed.subState,
+            "ConditionResult": "no", "ConditionTimestamp": "n/a",
+        ])
+        #expect(asFacts == probed)
     }
 
     @Test func cutShortOutputCannotBeRead() throws {
