@@ -62,11 +62,8 @@ struct ApplySetup {
             throw ValidationError(
                 "no host selected from the inventory is in any play of \(playbook.file) (check -i, --limit and the plays' hosts:)")
         }
-        // The same digest `flotilla plan` records, so that a saved plan and a run can be compared.
-        let digestSource = inputs.map { "\($0.name)\u{1}" + $0.vars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{2}") }
-            .joined(separator: "\n")
         return ApplySetup(
-            playbook: playbook, plays: plays, hostsByName: byName, inventoryDigest: Hex.encode(SHA256.hash(Array(digestSource.utf8))),
+            playbook: playbook, plays: plays, hostsByName: byName, inventoryDigest: HostPlanningInput.inventoryDigest(of: inputs),
             warnings: warnings)
     }
 }

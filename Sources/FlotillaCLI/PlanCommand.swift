@@ -123,11 +123,9 @@ struct PlanningRun {
                 return input.fleetHost(.failure(HostFailure(host: input.name, message: "\(error)")))
             }
         }
-        let digestSource = inputs.map { "\($0.name)\u{1}" + $0.vars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{2}") }
-            .joined(separator: "\n")
         return PlanningRun(
             playbook: playbook, inputs: inputs, targets: Dictionary(uniqueKeysWithValues: zip(targets.map(\.name), targets)),
-            inventoryDigest: Hex.encode(SHA256.hash(Array(digestSource.utf8))),
+            inventoryDigest: HostPlanningInput.inventoryDigest(of: inputs),
             outcome: FleetPlanner.plan(playbook, hosts: hosts), facts: facts)
     }
 }

@@ -1,3 +1,4 @@
+import FlotillaCore
 public import Facts
 public import Inventory
 
@@ -46,5 +47,15 @@ extension Playbook {
             let request = try factRequest(plays: playIndexes, vars: vars, host: host.name)
             return HostPlanningInput(name: host.name, vars: vars, plays: playIndexes, request: request)
         }
+    }
+}
+
+extension HostPlanningInput {
+    /// The digest of the selected hosts' names and variables that a saved plan records and `apply` compares
+    /// with, computed in this one place for both.
+    public static func inventoryDigest(of inputs: [HostPlanningInput]) -> String {
+        let source = inputs.map { "\($0.name)\u{1}" + $0.vars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{2}") }
+            .joined(separator: "\n")
+        return Hex.encode(SHA256.hash(Array(source.utf8)))
     }
 }
