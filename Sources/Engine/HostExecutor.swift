@@ -238,7 +238,24 @@ public struct HostExecutor: Sendable {
         if result.status == .timedOut || result.status == .exited(124) {
             return "\(prefix) timed out\(limit): " + lastLine(result.stderr, or: result.stdout)
         }
+        // apt's own last line ("E: Sub-process /usr/bin/dpkg returned an error code (1)") does not say why; dpkg's does.
+        if let dpkg = dpkgError(result.stdoutText) ?? dpkgError(result.stderrText) {
+            return "\(prefix) failed (\(result.status)): " + dpkg
+        }
         return "\(prefix) failed (\(result.status)): " + lastLine(result.stderr, or: result.stdout)
+    }
+
+    /// dpkg's first error with its reason, from apt's or dpkg's output (dpkg prints it on stdout under apt):
+    /// `dpkg: error processing archive /var/cache/apt/archives/chrony_4.3-2_amd64.deb (--unpack):` and, indented on
+    /// the next line, ` trying to overwrite '/usr/sbin/chronyd', which is also in package local-chronyd 1.0`.
+    static func dpkgError(_ text: String) -> String? {
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        guard let at = lines.firstIndex(where: { $0.hasPrefix("dpkg: error") }) else { return nil }
+        var said = lines[at].trimmingCharacters(in: .whitespaces)
+        if at + 1 < lines.count, lines[at + 1].hasPrefix(" ") {
+            said += " " + lines[at + 1].trimmingCharacters(in: .whitespaces)
+        }
+        return String(said.prefix(1000))
     }
 
     static func lastLine(_ primary: [UInt8], or secondary: [UInt8]) -> String {
