@@ -15,6 +15,8 @@ public struct ApplyEngine: Sendable {
     public var events: @Sendable (ApplyEvent) -> Void
     /// apt's wait for a package database lock, replacing the plan's (see `HostExecutor.lockWaitSeconds`).
     public var lockWaitSeconds: Int?
+    /// The test hook that fails a host's step after it ran (`StepFailureInjection`); nil in real use.
+    public var failureInjection: StepFailureInjection?
 
     public init(
         transport: any Transport, journal: Journal, forks: Int = 20, syncWaiter: (any SyncWaiter)?, stop: StopRequest = StopRequest(),
@@ -225,7 +227,8 @@ public struct ApplyEngine: Sendable {
                 let connection = try await transport.connect(host.target)
                 let journal = self.journal
                 let executor = HostExecutor(
-                    play: p.play, playIndex: p.playIndex, batch: batch, syncWaiter: syncWaiter, lockWaitSeconds: lockWaitSeconds
+                    play: p.play, playIndex: p.playIndex, batch: batch, syncWaiter: syncWaiter, lockWaitSeconds: lockWaitSeconds,
+                    failureInjection: failureInjection
                 ) { [attempt] step in
                     do throws(EngineError) {
                         try await journal.recordStep(runID, playIndex: p.playIndex, host: host.name, attempt: attempt, step)

@@ -18,12 +18,15 @@ public struct HostExecutor: Sendable {
     /// How long apt waits for a package database lock held by another process, replacing the plan's
     /// `DPkg::Lock::Timeout` (apt 1.9.11 and later, so Debian 11+ and Ubuntu 20.04+); nil keeps the plan's.
     public var lockWaitSeconds: Int?
+    /// The test hook that fails a step of the plan after it ran (see `StepFailureInjection`); nil in real use.
+    public var failureInjection: StepFailureInjection?
 
     public init(
         play: Play, playIndex: Int, batch: Int, syncWaiter: (any SyncWaiter)?, lockWaitSeconds: Int? = nil,
-        stepFinished: @escaping @Sendable (StepRecord) async -> Void = { _ in }
+        failureInjection: StepFailureInjection? = nil, stepFinished: @escaping @Sendable (StepRecord) async -> Void = { _ in }
     ) {
         self.lockWaitSeconds = lockWaitSeconds
+        self.failureInjection = failureInjection
         self.play = play
         self.playIndex = playIndex
         self.batch = batch
@@ -73,11 +76,14 @@ public struct HostExecutor: Sendable {
 
         // 3. The steps, in order; the first failure ends the host, and what changed until then is put back.
         let total = plan.changes.reduce(0) { $0 + $1.steps.count }
+        let injected = failureInjection?.step(for: host.name)
         var index = 0
         for change in plan.changes {
             for step in change.steps {
                 index += 1
-                let record = await run(step, index: index, of: total, resource: change.resource, become: become, on: connection, host: host.name)
+                let record = await run(
+                    step, index: index, of: total, resource: change.resource, become: become, on: connection, host: host.name,
+                    failAfter: index == injected)
                 report.steps.append(record.record)
                 await stepFinished(record.record)
                 if let failure = record.failure {
@@ -174,9 +180,11 @@ public struct HostExecutor: Sendable {
         }
     }
 
-    /// Runs one step's commands in order; the step fails at its first failing command.
+    /// Runs one step's commands in order; the step fails at its first failing command. With `failAfter` (the
+    /// test hook, `StepFailureInjection`), a command that fails on the host runs after the step's own commands.
     private func run(
-        _ step: Step, index: Int, of total: Int, resource: String, become: Become?, on connection: any Connection, host: String
+        _ step: Step, index: Int, of total: Int, resource: String, become: Become?, on connection: any Connection, host: String,
+        failAfter: Bool = false
     ) async -> (record: StepRecord, failure: String?) {
         var description = step.description
         if let lockWaitSeconds, let r = description.range(of: #"DPkg::Lock::Timeout=[0-9]+"#, options: .regularExpression) {
@@ -187,7 +195,8 @@ public struct HostExecutor: Sendable {
         var stderr: [UInt8] = []
         var status = "exit 0"
         var failure: String?
-        for var command in step.commands {
+        let commands = step.commands + (failAfter ? [StepFailureInjection.failingCommand(step: index)] : [])
+        for var command in commands {
             command.become = become
             if let lockWaitSeconds { command = Self.withLockWait(command, seconds: lockWaitSeconds) }
             do {
@@ -229,7 +238,24 @@ public struct HostExecutor: Sendable {
         if result.status == .timedOut || result.status == .exited(124) {
             return "\(prefix) timed out\(limit): " + lastLine(result.stderr, or: result.stdout)
         }
+        // apt's own last line ("E: Sub-process /usr/bin/dpkg returned an error code (1)") does not say why; dpkg's does.
+        if let dpkg = dpkgError(result.stdoutText) ?? dpkgError(result.stderrText) {
+            return "\(prefix) failed (\(result.status)): " + dpkg
+        }
         return "\(prefix) failed (\(result.status)): " + lastLine(result.stderr, or: result.stdout)
+    }
+
+    /// dpkg's first error with its reason, from apt's or dpkg's output (dpkg prints it on stdout under apt):
+    /// `dpkg: error processing archive /var/cache/apt/archives/chrony_4.3-2_amd64.deb (--unpack):` and, indented on
+    /// the next line, ` trying to overwrite '/usr/sbin/chronyd', which is also in package local-chronyd 1.0`.
+    static func dpkgError(_ text: String) -> String? {
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        guard let at = lines.firstIndex(where: { $0.hasPrefix("dpkg: error") }) else { return nil }
+        var said = lines[at].trimmingCharacters(in: .whitespaces)
+        if at + 1 < lines.count, lines[at + 1].hasPrefix(" ") {
+            said += " " + lines[at + 1].trimmingCharacters(in: .whitespaces)
+        }
+        return String(said.prefix(1000))
     }
 
     static func lastLine(_ primary: [UInt8], or secondary: [UInt8]) -> String {

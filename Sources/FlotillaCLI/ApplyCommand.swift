@@ -103,6 +103,11 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         if let lockWait { _ = try OptionRange.duration(lockWait, option: "--lock-wait", OptionRange.lockWait) }
         do {
+            _ = try StepFailureInjection.from(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        do {
             _ = try serial.map(RolloutOverride.parseSerial)
             _ = try maxFailures.map(RolloutOverride.parseBudget)
         } catch {
@@ -146,9 +151,15 @@ public struct ApplyCommand: AsyncParsableCommand {
         let commandLine = CommandLine.arguments.map { ShellQuote.quote($0) }.joined(separator: " ")
         let progress = ApplyProgress(console: console, json: json)
         let stop = StopRequest()
-        let engine = ApplyEngine(
+        var configured = ApplyEngine(
             transport: fleet.transport(), journal: journal, forks: fleet.forks, syncWaiter: ApplyGate.waiter(), stop: stop,
             lockWaitSeconds: try lockWait.map { Int(try OptionRange.duration($0, option: "--lock-wait", OptionRange.lockWait).seconds.rounded(.up)) }, events: { progress.handle($0) })
+        // The lab's test hook (see StepFailureInjection): never silent.
+        if let injection = try StepFailureInjection.from(environment: ProcessInfo.processInfo.environment) {
+            console.err("flotilla apply: test hook \(StepFailureInjection.variable) is set: steps made to fail after they ran on \(injection.summary)\n")
+            configured.failureInjection = injection
+        }
+        let engine = configured
 
         let result: ApplyResult
         var retryOf: Int64?

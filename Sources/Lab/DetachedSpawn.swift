@@ -5,7 +5,7 @@ import Foundation
 
 /// Starts long-lived lab processes (containers, the time server, NTP responders, lock holders) in a session
 /// of their own, so they outlive the `flotilla` process that started them and get no terminal signals.
-/// Output goes to a log file. While this process lives, a dedicated thread reaps the child so it never
+/// Output goes to a log file; no other descriptor of ours is inherited. While this process lives, a dedicated thread reaps the child so it never
 /// lingers as a zombie; after this process exits, init adopts it.
 enum DetachedSpawn {
     /// glibc's POSIX_SPAWN_SETSID (not exported to Swift).
@@ -19,6 +19,9 @@ enum DetachedSpawn {
         posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fileActions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
+        // Nothing else is inherited: a detached process outlives us, and an inherited descriptor would keep its
+        // file held for as long (an `flock FILE flotilla lab up` held FILE's lock until `lab down`).
+        closeFrom3(&fileActions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -55,6 +58,17 @@ enum DetachedSpawn {
         reaper.start()
         let start = ProcStat(pid: child)?.startTime ?? 0
         return LabProcess(pid: child, startTime: start, role: role)
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later, so Debian 12 and later; Swift's Glibc
+    /// module does not export it). Without it (an older glibc) descriptors are inherited as before.
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
+    /// Closes every descriptor from 3 up in the child.
+    private static func closeFrom3(_ actions: inout posix_spawn_file_actions_t) {
+        _ = addCloseFrom?(&actions, 3)
     }
 
     /// The absolute path of a system tool.
