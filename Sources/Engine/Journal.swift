@@ -218,8 +218,8 @@ public final class Journal: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    id, playIndex, host, attempt, step.index, step.resource, step.description, step.status, step.succeeded,
-                    step.stdoutTail, step.stderrTail, step.started.timeIntervalSince1970, step.finished.timeIntervalSince1970, step.duration,
+                    id, playIndex, host, attempt, step.index, step.resource, SecretRegistry.redact(step.description), step.status, step.succeeded,
+                    SecretRegistry.redact(step.stdoutTail), SecretRegistry.redact(step.stderrTail), step.started.timeIntervalSince1970, step.finished.timeIntervalSince1970, step.duration,
                 ])
         }
     }
@@ -234,7 +234,7 @@ public final class Journal: Sendable {
                     WHERE run_id = ? AND play_index = ? AND host = ?
                     """,
                 arguments: [
-                    report.outcome.rawValue, report.message, report.changes.joined(separator: "\n"), report.guardState, report.batch,
+                    report.outcome.rawValue, SecretRegistry.redact(report.message), report.changes.joined(separator: "\n"), report.guardState, report.batch,
                     report.started?.timeIntervalSince1970, (report.finished ?? Date()).timeIntervalSince1970, id, report.playIndex,
                     report.host,
                 ])

@@ -1,4 +1,5 @@
 import FlotillaCore
+import Foundation
 import Synchronization
 
 /// The vault secrets of a run, and the decryption of vaulted text with them. Each distinct text is
@@ -23,6 +24,11 @@ public final class Vault: Sendable {
         let ordered = secrets.filter { $0.label == envelope.label } + secrets.filter { $0.label != envelope.label }
         for secret in ordered {
             if let plain = try VaultCipher.decrypt(envelope, password: secret.password) {
+                // A decrypted value is a secret: masked in every output and in the journal from now on.
+                if let text = String(validating: plain, as: UTF8.self) {
+                    SecretRegistry.register(text)
+                    SecretRegistry.register(text.trimmingCharacters(in: .whitespacesAndNewlines))
+                }
                 cache.withLock { $0[envelope] = plain }
                 return plain
             }

@@ -365,6 +365,12 @@ import Testing
         #expect(with.status == 0, "\(Self.text(with.stdout))\(Self.text(with.stderr))")
         #expect(Self.text(with.stdout).contains("\n  root\n"))
         #expect(!Self.text(with.stdout).contains(user.password) && !Self.text(with.stderr).contains(user.password))
+        // A decrypted value is a secret of the run: a host that prints it back shows it masked.
+        let echoed = try await Self.run(
+            [FlotillaBinary.path, "run", "-i", "hosts.yml", "--vault-password-file", secretFile, "--become", "--", "echo " + ShellQuote.quote(user.password)],
+            in: dir, home: dir)
+        #expect(echoed.status == 0, "\(Self.text(echoed.stdout))\(Self.text(echoed.stderr))")
+        #expect(Self.text(echoed.stdout).contains("\n  ********\n") && !Self.text(echoed.stdout).contains(user.password), "\(Self.text(echoed.stdout))")
 
         let logins = server.log.components(separatedBy: "Accepted publickey").count
         let without = try await Self.run([FlotillaBinary.path, "run", "-i", "hosts.yml", "--become", "--", "id -un"], in: dir, home: dir)

@@ -1,5 +1,6 @@
 import Engine
 import GRDB
+import FlotillaCore
 import Foundation
 import Testing
 
@@ -69,6 +70,36 @@ import Testing
         let runs = try await journal.runs()
         #expect(runs.map(\.id) == [id])
         await #expect(throws: EngineError.self) { try await journal.run(id + 100) }
+    }
+
+    /// A decrypted vault value or a password a host prints back never reaches the journal (issue 17).
+    @Test func secretsAreMaskedInWhatTheJournalStores() async throws {
+        let secret = "journal-secret-\(UUID().uuidString)"
+        SecretRegistry.register(secret)
+        let tmp = TemporaryJournalPath()
+        defer { tmp.remove() }
+        let journal = try await Journal.open(path: tmp.path)
+        let id = try await journal.start(newRun(hosts: [(0, "p", "node01", 1)]))
+        let attempt = try await journal.hostStarted(id, playIndex: 0, host: "node01")
+        let now = Date()
+        let step = StepRecord(
+            index: 1, resource: "file[/etc/x]", description: "write \(secret)", status: "exit 1", succeeded: false,
+            stdoutTail: "printed \(secret)", stderrTail: "\(secret)!", started: now, finished: now)
+        try await journal.recordStep(id, playIndex: 0, host: "node01", attempt: attempt, step)
+        try await journal.hostFinished(
+            id, HostReport(host: "node01", playIndex: 0, play: "p", batch: 1, outcome: .failed, message: "failed: \(secret)", changes: [], steps: [step], guardState: "", started: now, finished: now))
+        try await journal.finish(id, status: .completed, reason: nil)
+        let detail = try await journal.run(id)
+        let stored = try #require(detail.hosts.first)
+        #expect(stored.report.message == "failed: ********")
+        #expect(stored.history.first?.step.description == "write ********")
+        #expect(stored.history.first?.step.stdoutTail == "printed ********")
+        #expect(stored.history.first?.step.stderrTail == "********!")
+        // Nor in the database's files (WAL mode: the write-ahead log holds the newest pages).
+        for path in [tmp.path, tmp.path + "-wal"] where FileManager.default.fileExists(atPath: path) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(path)")
+        }
     }
 
     @Test func runLeftRunningByADeadControllerReadsAsInterrupted() async throws {

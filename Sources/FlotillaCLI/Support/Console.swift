@@ -1,3 +1,4 @@
+import FlotillaCore
 import Foundation
 import Glibc
 import Synchronization
@@ -54,7 +55,8 @@ public final class Console: Sendable {
         writer.async { [self] in
             let progress = state.withLock { $0.shownProgress ? $0.progress : nil }
             if progress != nil { Self.write("\r\u{1B}[2K", fd: 2) }
-            Self.write(text, fd: fd)
+            // A decrypted vault value or a password never reaches the terminal or a pipe (SecretRegistry).
+            Self.write(SecretRegistry.redact(text), fd: fd)
             if let progress { Self.write(progress, fd: 2) }
         }
     }

@@ -148,6 +148,8 @@ public struct TargetResolver: Sendable {
         if !refusals.isEmpty { throw SSHConfigError.unhonoured(host: host.name, refusals: refusals) }
         let ssh = fromArguments.map { $0.filled(from: fromConfig) } ?? fromConfig
         let currentUser = Self.localUser
+        // Passwords are secrets of the run: masked wherever a host might print them back.
+        for password in [vars.password, vars.becomePassword].compactMap({ $0 }) { SecretRegistry.register(password) }
         var identities: [String] = []
         if let key = vars.keyFile ?? project.privateKeyFile { identities.append(key) }
         identities += ssh.identityFiles
