@@ -17,6 +17,9 @@ public struct InventoryOptions: ParsableArguments {
             valueName: "pattern"))
     public var limit: String?
 
+    @Flag(name: [.customShort("v"), .long], help: "Say which ansible.cfg was read and list its settings that Flotilla ignores.")
+    public var verbose = false
+
     /// --vault-password-file, --vault-id and --ask-vault-pass.
     @OptionGroup public var vault: VaultOptions
 

@@ -305,6 +305,7 @@ import Testing
             remote_user = \(user)
             private_key_file = \(server.userKeyPath)
             timeout = 30
+            gathering = smart
             [ssh_connection]
             ssh_common_args = -o UserKnownHostsFile=\(dir)/known_hosts
             """.write(toFile: dir + "/ansible.cfg", atomically: true, encoding: .utf8)
@@ -320,6 +321,12 @@ import Testing
         #expect(here.status == 0, "\(Self.text(here.stdout))\(Self.text(here.stderr))")
         #expect(Self.text(here.stdout).contains("web1 | ok | exit 0"))
         #expect(Self.text(here.stdout).contains("\n  \(user)\n"), "\(Self.text(here.stdout))")
+
+        // -v says which file was read and what of it is ignored.
+        let verbose = try await Self.run([FlotillaBinary.path, "run", "-v", "--", "true"], in: dir, home: dir)
+        #expect(verbose.status == 0)
+        #expect(Self.text(verbose.stderr).contains("ansible.cfg: \(dir)/ansible.cfg\n"), "\(Self.text(verbose.stderr))")
+        #expect(Self.text(verbose.stderr).contains("ansible.cfg: ignored [defaults] gathering at \(dir)/ansible.cfg:6"), "\(Self.text(verbose.stderr))")
 
         // From elsewhere, with ANSIBLE_CONFIG: paths in the file resolve from its directory, not from the cwd.
         let elsewhere = try await Self.run([FlotillaBinary.path, "run", "--", "id -un"], in: "/", home: dir, environment: ["ANSIBLE_CONFIG": dir + "/ansible.cfg"])

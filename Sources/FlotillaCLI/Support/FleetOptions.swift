@@ -264,6 +264,7 @@ func loadSelection(
     var resolver = try await TargetResolver.load(fleet)
     let project = try await ProjectConfig.load()
     resolver.project = project
+    if inventoryOptions.verbose { Console.shared.err(ProjectConfig.verboseReport(project)) }
     let paths = try inventoryOptions.sources(project), limit = inventoryOptions.limit
     let vault = try await inventoryOptions.loadVault(project)
     let (inventory, hosts) = try await offload { () throws -> (Inventory, [InventoryHost]) in

@@ -25,6 +25,15 @@ public enum ProjectConfig {
         return config
     }
 
+    /// What `-v` says about the project settings: the file read, and each of its settings Flotilla ignores.
+    static func verboseReport(_ config: AnsibleConfig) -> String {
+        var out = "ansible.cfg: " + (config.file ?? "none found ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg)") + "\n"
+        for i in config.ignored {
+            out += "ansible.cfg: ignored [\(i.section)] \(i.key) at \(i.at.file):\(i.at.line) (it changes neither which hosts are reached nor how)\n"
+        }
+        return out
+    }
+
     /// What was loaded, once `load()` ran (nil before: every caller of a setting runs after the hosts are loaded).
     static var loaded: AnsibleConfig? { cache.withLock { $0 } }
 }
