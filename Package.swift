@@ -24,6 +24,10 @@ let package = Package(
         // flotilla-libssh2.pc: the system's libssh2 when it is 1.11 or later, else a static build of Debian
         // trixie's libssh2 in /opt/flotilla/libssh2 (docs/architecture.md says why).
         .systemLibrary(name: "CLibSSH2", pkgConfig: "flotilla-libssh2"),
+        // C: PCRE2 (Debian's libpcre2-dev). Only FlotillaRegex imports it.
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        // BoundedRegex: Python-syntax regular expressions whose matches do bounded work (~pattern, regexp).
+        .target(name: "FlotillaRegex", dependencies: ["CPCRE2"], swiftSettings: strict),
         // Shared vocabulary: the Transport protocol, command results, shell quoting, durations.
         .target(name: "FlotillaCore", swiftSettings: strict),
         // Non-blocking libssh2 sessions on dedicated epoll threads; known_hosts; OpenSSH client config.
@@ -31,7 +35,7 @@ let package = Package(
         // Ansible INI/YAML inventories, group_vars/host_vars, --limit patterns.
         .target(
             name: "Inventory",
-            dependencies: ["FlotillaCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["FlotillaCore", "FlotillaRegex", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Facts: one remote script per host, pure parsers into typed values.
@@ -39,7 +43,7 @@ let package = Package(
         // Playbooks, resources and the pure planner.
         .target(
             name: "Plan",
-            dependencies: ["FlotillaCore", "Facts", "Inventory", .product(name: "Yams", package: "Yams")],
+            dependencies: ["FlotillaCore", "Facts", "Inventory", "FlotillaRegex", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // chrony's tracking and sources, clock cross-checks, drift verdicts, audit reports and history.
@@ -76,6 +80,7 @@ let package = Package(
         .target(name: "FlotillaTesting", dependencies: ["FlotillaCore"], swiftSettings: strict),
 
         .testTarget(name: "FlotillaCoreTests", dependencies: ["FlotillaCore"], swiftSettings: strict),
+        .testTarget(name: "FlotillaRegexTests", dependencies: ["FlotillaRegex"], swiftSettings: strict),
         .testTarget(name: "SSHTests", dependencies: ["SSH", "FlotillaCore", "FlotillaTesting"], swiftSettings: strict),
         .testTarget(
             name: "InventoryTests",
