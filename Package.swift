@@ -79,8 +79,13 @@ let package = Package(
         // Test support: real sshd servers on loopback, fixture loading.
         .target(name: "FlotillaTesting", dependencies: ["FlotillaCore"], swiftSettings: strict),
 
+        // Every untrusted input format run through its real parser; `flotilla-fuzz` (below) and FuzzHarnessTests use it.
+        .target(name: "FuzzHarness", dependencies: ["Inventory", "Plan", "SSH", "Facts", "Drift", "FlotillaRegex"], swiftSettings: strict),
+
         .testTarget(name: "FlotillaCoreTests", dependencies: ["FlotillaCore"], swiftSettings: strict),
         .testTarget(name: "FlotillaRegexTests", dependencies: ["FlotillaRegex"], swiftSettings: strict),
+        // Replays Fuzz/corpus and Fuzz/regressions (read from the source tree) through FuzzHarness.
+        .testTarget(name: "FuzzHarnessTests", dependencies: ["FuzzHarness"], swiftSettings: strict),
         .testTarget(name: "SSHTests", dependencies: ["SSH", "FlotillaCore", "FlotillaTesting"], swiftSettings: strict),
         .testTarget(
             name: "InventoryTests",
@@ -112,3 +117,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer executable exists only for scripts/fuzz.sh, which sets FLOTILLA_FUZZ and builds it with
+// -sanitize=fuzzer,address into .build-fuzz/: plain `swift build` and `swift test` never build it.
+if Context.environment["FLOTILLA_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(name: "flotilla-fuzz", dependencies: ["FuzzHarness"], path: "Fuzz/Sources/flotilla-fuzz", swiftSettings: strict)
+    )
+}
