@@ -40,6 +40,15 @@ import Testing
         }
     }
 
+    @Test func depthLimitStopsNestedBacktracking() throws {
+        let regex = try BoundedRegex("^(?:a|ab)*$", limits: .init(steps: 100_000_000, depth: 1000, heapKiB: 1_048_576, patternLength: 100))
+        #expect(throws: BoundedRegexError.tooMuchWork(pattern: "^(?:a|ab)*$", subjectLength: 5001, limit: "1000 nested backtracking points")) {
+            try regex.search(String(repeating: "a", count: 5000) + "c")
+        }
+        // Well within the depth, the same pattern answers.
+        #expect(try regex.search(String(repeating: "a", count: 100)))
+    }
+
     @Test func searchIsPythonReSearch() throws {
         #expect(try BoundedRegex("port=").search("# port=80"))
         #expect(try BoundedRegex("^port=").search("# port=80") == false)
