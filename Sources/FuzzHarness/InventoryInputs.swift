@@ -16,12 +16,14 @@ enum InventoryInputs {
     }
 }
 
-/// A private directory for inputs that must be files, made once per process (in /dev/shm when there is one).
+/// A private directory for inputs that must be files, made once per process (in /dev/shm when there is one) and
+/// removed when the process exits normally.
 enum Scratch {
     static let directory: String = {
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         var template = Array((base + "/flotilla-fuzz.XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed in \(base)") }
+        atexit { try? FileManager.default.removeItem(atPath: Scratch.directory) }
         return String(cString: made)
     }()
 }
