@@ -25,6 +25,10 @@ let package = Package(
         // flotilla-libssh2.pc: the system's libssh2 when it is 1.11 or later, else a static build of Debian
         // trixie's libssh2 in /opt/flotilla/libssh2 (docs/architecture.md says why).
         .systemLibrary(name: "CLibSSH2", pkgConfig: "flotilla-libssh2"),
+        // C: PCRE2 (Debian's libpcre2-dev). Only FlotillaRegex imports it.
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        // BoundedRegex: Python-syntax regular expressions whose matches do bounded work (~pattern, regexp).
+        .target(name: "FlotillaRegex", dependencies: ["CPCRE2"], swiftSettings: strict),
         // Shared vocabulary: the Transport protocol, command results, shell quoting, durations.
         .target(name: "FlotillaCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         // Non-blocking libssh2 sessions on dedicated epoll threads; known_hosts; OpenSSH client config.
@@ -32,7 +36,7 @@ let package = Package(
         // Ansible INI/YAML inventories, group_vars/host_vars, --limit patterns.
         .target(
             name: "Inventory",
-            dependencies: ["FlotillaCore", "Vault", .product(name: "Yams", package: "Yams")],
+            dependencies: ["FlotillaCore", "Vault", "FlotillaRegex", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Ansible Vault (1.1/1.2, AES256) through swift-crypto; password files, scripts and prompts.
@@ -50,7 +54,7 @@ let package = Package(
         // Playbooks, resources and the pure planner.
         .target(
             name: "Plan",
-            dependencies: ["FlotillaCore", "Facts", "Inventory", .product(name: "Yams", package: "Yams")],
+            dependencies: ["FlotillaCore", "Facts", "Inventory", "FlotillaRegex", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // chrony's tracking and sources, clock cross-checks, drift verdicts, audit reports and history.
@@ -86,6 +90,9 @@ let package = Package(
         // Test support: real sshd servers on loopback, fixture loading.
         .target(name: "FlotillaTesting", dependencies: ["FlotillaCore"], swiftSettings: strict),
 
+        // Every untrusted input format run through its real parser; `flotilla-fuzz` (below) and FuzzHarnessTests use it.
+        .target(name: "FuzzHarness", dependencies: ["Inventory", "Plan", "SSH", "Facts", "Drift", "FlotillaRegex"], swiftSettings: strict),
+
         .testTarget(name: "FlotillaCoreTests", dependencies: ["FlotillaCore"], swiftSettings: strict),
         .testTarget(
             name: "VaultTests",
@@ -93,6 +100,9 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
+        .testTarget(name: "FlotillaRegexTests", dependencies: ["FlotillaRegex"], swiftSettings: strict),
+        // Replays Fuzz/corpus and Fuzz/regressions (read from the source tree) through FuzzHarness.
+        .testTarget(name: "FuzzHarnessTests", dependencies: ["FuzzHarness"], swiftSettings: strict),
         .testTarget(name: "SSHTests", dependencies: ["SSH", "FlotillaCore", "FlotillaTesting"], swiftSettings: strict),
         .testTarget(
             name: "InventoryTests",
@@ -124,3 +134,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer executable exists only for scripts/fuzz.sh, which sets FLOTILLA_FUZZ and builds it with
+// -sanitize=fuzzer,address into .build-fuzz/: plain `swift build` and `swift test` never build it.
+if Context.environment["FLOTILLA_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(name: "flotilla-fuzz", dependencies: ["FuzzHarness"], path: "Fuzz/Sources/flotilla-fuzz", swiftSettings: strict)
+    )
+}

@@ -1,3 +1,5 @@
+import FlotillaRegex
+
 extension Inventory {
     /// The hosts a pattern selects (see `HostPattern`), in the order the pattern produces them: a group's
     /// own hosts first, then its children's; `all` in inventory order. `nil` selects every host.
@@ -40,17 +42,22 @@ extension Inventory {
         if host(named: expression) != nil { return [expression] }
         if expression == "all" || expression == "*" { return hosts.map(\.name) }
         let (base, subscriptPart) = HostPattern.splitSubscript(expression)
-        let test: (String) -> Bool
+        let test: (String) throws(InventoryError) -> Bool
         let isPattern: Bool
         if base.hasPrefix("~") {
-            let source = String(base.dropFirst())
-            let regex: Regex<AnyRegexOutput>
+            // Ansible matches `~` patterns with Python's re.match: from the start of the name, not to its end.
+            // BoundedRegex bounds the work of each match, so a pattern that backtracks without end is an error.
+            let regex: BoundedRegex
             do {
-                regex = try Regex(source)
+                regex = try BoundedRegex(String(base.dropFirst()))
             } catch {
-                throw InventoryError.invalidPattern(pattern: pattern.text, reason: "bad regular expression '\(source)': \(error)")
+                throw InventoryError.invalidPattern(pattern: pattern.text, reason: error.description)
             }
-            test = { (try? regex.prefixMatch(in: $0)) != nil }
+            test = { name throws(InventoryError) in
+                do { return try regex.matchesPrefix(name) } catch {
+                    throw InventoryError.invalidPattern(pattern: pattern.text, reason: "\(error) ('\(name)')")
+                }
+            }
             isPattern = true
         } else {
             let glob = GlobPattern(base)
@@ -59,13 +66,14 @@ extension Inventory {
         }
         var result: [String] = []
         var seen: Set<String> = []
-        let matchedGroups = groupNames.filter(test)
+        var matchedGroups: [String] = []
+        for group in groupNames where try test(group) { matchedGroups.append(group) }
         for group in matchedGroups {
             for host in hosts(inGroup: group) where seen.insert(host).inserted { result.append(host) }
         }
         var matchedHosts = false
         if matchedGroups.isEmpty || isPattern {
-            for host in hosts where test(host.name) {
+            for host in hosts where try test(host.name) {
                 matchedHosts = true
                 if seen.insert(host.name).inserted { result.append(host.name) }
             }

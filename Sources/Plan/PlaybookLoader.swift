@@ -1,4 +1,5 @@
 import FlotillaCore
+import FlotillaRegex
 import Foundation
 import Facts
 import Yams
@@ -379,7 +380,7 @@ enum PlayReader {
     static func regex(_ f: Fields, _ key: String, reader: YAMLReader) throws(PlanError) -> String? {
         guard let n = f[key] else { return nil }
         let s = try reader.scalar(n, key: key, expected: "a regular expression")
-        do { _ = try Regex(s.string) } catch {
+        do { _ = try BoundedRegex(s.string) } catch {
             throw .badValue(reader.position(n), key: key, expected: "a regular expression", got: "\"\(s.string)\" (\(error))")
         }
         return s.string

@@ -1,4 +1,5 @@
 import FlotillaCore
+import FlotillaRegex
 import Facts
 
 /// Plans the generic resources of a play's `tasks`.
@@ -84,29 +85,46 @@ extension PlanBuilder {
         default:
             throw .cannotPlan(position, host: host, resource: id, reason: "the file cannot be read (\(Describe.file(f)))")
         }
-        let pattern: Regex<AnyRegexOutput>?
-        do { pattern = try spec.regexp.map { try Regex($0) } } catch {
-            throw .invalid(position, message: "bad regexp: \(error)")
+        // Python's re.search, as Ansible's lineinfile; each match does bounded work, and a pattern that needs
+        // more on this host's file is an error for this host naming the pattern, not a hang.
+        let host = host
+        func compile(_ p: String?) throws(PlanError) -> BoundedRegex? {
+            do { return try p.map { (p) throws(BoundedRegexError) in try BoundedRegex(p) } } catch {
+                throw .invalid(position, message: "bad regexp: \(error)")
+            }
         }
-        func matches(_ l: String, _ p: Regex<AnyRegexOutput>?) -> Bool { p.map { l.contains($0) } ?? false }
+        func matches(_ l: String, _ p: BoundedRegex?) throws(PlanError) -> Bool {
+            guard let p else { return false }
+            do { return try p.search(l) } catch {
+                throw .cannotPlan(position, host: host, resource: id, reason: error.description)
+            }
+        }
+        func lastIndex(_ p: BoundedRegex?, in lines: [String]) throws(PlanError) -> Int? {
+            for i in lines.indices.reversed() where try matches(lines[i], p) { return i }
+            return nil
+        }
+        let pattern = try compile(spec.regexp)
         var edited = lines
         if spec.present, let wanted {
-            if let index = edited.lastIndex(where: { matches($0, pattern) }) {
+            if let index = try lastIndex(pattern, in: edited) {
                 edited[index] = wanted
             } else if !edited.contains(wanted) {
                 switch spec.anchor {
                 case .beginning: edited.insert(wanted, at: 0)
                 case .end: edited.append(wanted)
                 case .before(let p):
-                    let r = try? Regex(p)
-                    if let i = edited.firstIndex(where: { matches($0, r) }) { edited.insert(wanted, at: i) } else { edited.append(wanted) }
+                    let r = try compile(p)
+                    var first: Int?
+                    for i in edited.indices where try matches(edited[i], r) { first = i; break }
+                    if let i = first { edited.insert(wanted, at: i) } else { edited.append(wanted) }
                 case .after(let p):
-                    let r = try? Regex(p)
-                    if let i = edited.lastIndex(where: { matches($0, r) }) { edited.insert(wanted, at: i + 1) } else { edited.append(wanted) }
+                    if let i = try lastIndex(try compile(p), in: edited) { edited.insert(wanted, at: i + 1) } else { edited.append(wanted) }
                 }
             }
         } else {
-            edited.removeAll { matches($0, pattern) || (wanted != nil && $0 == wanted) }
+            var kept: [String] = []
+            for l in edited where !(try matches(l, pattern)) && !(wanted != nil && l == wanted) { kept.append(l) }
+            edited = kept
         }
         guard edited != lines || f.state == .absent else { return }
         let content = edited.isEmpty ? "" : edited.joined(separator: "\n") + "\n"

@@ -93,6 +93,28 @@ import Testing
         #expect(throws: InventoryError.noHostsSelected(pattern: "empty")) { try inventory.select(pattern: "empty") }
     }
 
+    /// `--limit '~(a+)+$'` against a host named a...ab backtracks 2^40 ways; the match limit turns it into an error
+    /// naming the pattern and the host name it was matching, not a hang.
+    @Test func regexThatBacktracksWithoutEndIsAnErrorNamingThePattern() throws {
+        let name = String(repeating: "a", count: 40) + "b"
+        let inventory = try Inventory.load(paths: ["web1,\(name),"])
+        #expect(try inventory.names("~web") == ["web1"])
+        do {
+            _ = try inventory.select(pattern: "~(a+)+$")
+            Issue.record("the pattern was expected to be refused")
+        } catch let InventoryError.invalidPattern(pattern, reason) {
+            #expect(pattern == "~(a+)+$")
+            #expect(reason == "the regular expression '(a+)+$' needs more than 1000000 backtracking steps to match a 41-byte text"
+                + " (nested quantifiers backtrack without end; simplify the pattern) ('\(name)')")
+        }
+    }
+
+    @Test func badRegexNamesThePatternAndWhere() {
+        #expect(throws: InventoryError.invalidPattern(pattern: "web:~web(", reason: "bad regular expression 'web(': missing closing parenthesis at offset 4")) {
+            try inventory.select(pattern: "web:~web(")
+        }
+    }
+
     @Test func badRegexAndMissingFileAreErrors() {
         #expect(throws: InventoryError.self) { try inventory.select(pattern: "~web(") }
         #expect(throws: InventoryError.self) { try inventory.select(pattern: "@/nonexistent/limit") }

@@ -71,6 +71,38 @@ import Testing
         #expect(p.changes.last?.reason == "config changed: file[/etc/app.conf]; restart once so that the new configuration is used")
     }
 
+    /// lineinfile's regexp is Python's re.search: it matches anywhere in the line unless `^` anchors it.
+    @Test func lineRegexpSearchesAnywhereInTheLine() throws {
+        let p = try plan("- hosts: all\n  tasks:\n    - line: {path: /etc/app.conf, regexp: \"=8\", line: \"port=8080\"}\n")
+        #expect(p.written("/etc/app.conf") == "a=1\nport=8080\nz=9\n")
+        let anchored = try plan("- hosts: all\n  tasks:\n    - line: {path: /etc/app.conf, regexp: \"^=8\", line: \"port=8080\"}\n")
+        #expect(anchored.written("/etc/app.conf") == "a=1\nport=80\nz=9\nport=8080\n")
+        let removed = try plan("- hosts: all\n  tasks:\n    - line: {path: /etc/app.conf, regexp: \"\\\\d$\", state: absent}\n")
+        #expect(removed.written("/etc/app.conf") == "")
+    }
+
+    /// A regexp that backtracks without end on this host's file is an error for this host, naming the task's
+    /// file:line and the pattern, not a hang.
+    @Test func lineRegexpThatBacktracksWithoutEndIsAnErrorForTheHost() throws {
+        var facts = try vmFacts()
+        facts.files["/etc/app.conf"] = FileFact(path: "/etc/app.conf", state: .present, content: Array((String(repeating: "a", count: 40) + "b\n").utf8), mode: "644", owner: "root", group: "root")
+        let reason = "the regular expression '(a+)+$' needs more than 1000000 backtracking steps to match a 41-byte text"
+            + " (nested quantifiers backtrack without end; simplify the pattern)"
+        for task in ["{path: /etc/app.conf, regexp: \"(a+)+$\", line: x}", "{path: /etc/app.conf, regexp: \"(a+)+$\", state: absent}",
+                     "{path: /etc/app.conf, line: x, insert_after: \"(a+)+$\"}", "{path: /etc/app.conf, line: x, insert_before: \"(a+)+$\"}"] {
+            #expect(throws: PlanError.cannotPlan(FileLocation(file: "tasks.yml", line: 3, column: 7), host: "h", resource: "file[/etc/app.conf]", reason: reason)) {
+                try plan("- hosts: all\n  tasks:\n    - line: \(task)\n", facts: facts)
+            }
+        }
+    }
+
+    @Test func badLineRegexpIsRefusedAtItsFileAndLine() throws {
+        #expect(throws: PlanError.badValue(FileLocation(file: "tasks.yml", line: 3, column: 43), key: "regexp", expected: "a regular expression",
+                                           got: "\"port(\" (bad regular expression 'port(': missing closing parenthesis at offset 5)")) {
+            try play("- hosts: all\n  tasks:\n    - line: {path: /etc/app.conf, regexp: \"port(\", line: x}\n")
+        }
+    }
+
     @Test func lineAlreadyThereChangesNothing() throws {
         let p = try plan("""
         - hosts: all
