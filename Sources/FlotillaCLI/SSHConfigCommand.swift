@@ -25,23 +25,29 @@ public struct SSHConfigCommand: AsyncParsableCommand {
     public func run() async throws {
         // Each host on its own: one refused host is shown as such, the others still resolve.
         let (resolver, loaded, hosts) = try await loadSelection(inventory, fleet)
-        var refused = false
-        var out = ""
-        var stores: [[String]: KnownHostsStore] = [:]
-        for host in hosts {
-            do {
-                let target = try resolver.target(for: host, in: loaded)
-                // The files the transport reads for this host (see SSHTransport.knownHosts(for:)), each set read once.
-                let extra = target.knownHostsFiles + fleet.knownHosts
-                let global = target.globalKnownHostsFiles ?? KnownHostsStore.defaultGlobalFiles
-                let key = extra + ["global:"] + global
-                let store = stores[key] ?? KnownHostsStore.forUser(extraFiles: extra, globalFiles: global)
-                stores[key] = store
-                out += Self.describe(target, authorities: SSHTransport.certificateAuthorities(for: target, in: store)) + "\n"
-            } catch {
-                refused = true
-                out += "host \(host.name)\nrefused \(error)\n\n"
+        let targets = try await resolveTargets(hosts, resolver: resolver, inventory: loaded)
+        let extraKnownHosts = fleet.knownHosts
+        // known_hosts files are read here too: on the blocking pool, each set of files once.
+        let (out, refused) = try await offload { () -> (String, Bool) in
+            var refused = false
+            var out = ""
+            var stores: [[String]: KnownHostsStore] = [:]
+            for (host, resolved) in zip(hosts, targets) {
+                switch resolved {
+                case .success(let target):
+                    // The files the transport reads for this host (see SSHTransport.knownHosts(for:)).
+                    let extra = target.knownHostsFiles + extraKnownHosts
+                    let global = target.globalKnownHostsFiles ?? KnownHostsStore.defaultGlobalFiles
+                    let key = extra + ["global:"] + global
+                    let store = stores[key] ?? KnownHostsStore.forUser(extraFiles: extra, globalFiles: global)
+                    stores[key] = store
+                    out += Self.describe(target, authorities: SSHTransport.certificateAuthorities(for: target, in: store)) + "\n"
+                case .failure(let error):
+                    refused = true
+                    out += "host \(host.name)\nrefused \(error)\n\n"
+                }
             }
+            return (out, refused)
         }
         Console.shared.out(out)
         await Console.shared.flush()

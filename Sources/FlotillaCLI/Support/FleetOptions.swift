@@ -240,20 +240,27 @@ public func loadTargets(
     _ inventoryOptions: InventoryOptions, _ fleet: FleetOptions, become: Bool? = nil
 ) async throws -> (inventory: Inventory, hosts: [InventoryHost], targets: [ConnectionTarget]) {
     let (resolver, inventory, hosts) = try await loadSelection(inventoryOptions, fleet)
-    // Off the cooperative pool, on every core: resolving a target may decrypt vaulted values (PBKDF2's 10,000
-    // rounds each). The first host in inventory order that cannot be resolved is the error.
-    let targets = try await offload { () throws -> [ConnectionTarget] in
+    // The first host in inventory order that cannot be resolved is the error.
+    let targets = try await resolveTargets(hosts, resolver: resolver, inventory: inventory, become: become).map { try $0.get() }
+    if targets.contains(where: { $0.hostKeyPolicy == .off }) {
+        Console.shared.err("WARNING: host key checking is OFF: Flotilla cannot tell these hosts from impostors.\n")
+    }
+    return (inventory, hosts, targets)
+}
+
+/// Each host's target, or why it cannot be reached, in the hosts' order: off the cooperative pool and on every core,
+/// since resolving a target may decrypt vaulted values (PBKDF2's 10,000 rounds each).
+func resolveTargets(
+    _ hosts: [InventoryHost], resolver: TargetResolver, inventory: Inventory, become: Bool? = nil
+) async throws -> [Result<ConnectionTarget, any Error>] {
+    try await offload { () -> [Result<ConnectionTarget, any Error>] in
         let results = Mutex([Result<ConnectionTarget, any Error>?](repeating: nil, count: hosts.count))
         DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
             let result = Result { try resolver.target(for: hosts[index], in: inventory, become: become) }
             results.withLock { $0[index] = result }
         }
-        return try results.withLock { $0 }.map { try $0!.get() }
+        return results.withLock { $0 }.map { $0! }
     }
-    if targets.contains(where: { $0.hostKeyPolicy == .off }) {
-        Console.shared.err("WARNING: host key checking is OFF: Flotilla cannot tell these hosts from impostors.\n")
-    }
-    return (inventory, hosts, targets)
 }
 
 /// The ssh config, the inventory and the selected hosts, before any target is resolved (file reads on the blocking
