@@ -85,6 +85,12 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
 fi
 
 version=$(cat "$PREFIX/VERSION")
+# The archive under a name of its own, -lflotilla-ssh2: with -lssh2, another package's pkg-config (libpcre2-8) that
+# puts -L/usr/lib/x86_64-linux-gnu first on SwiftPM's link line makes the linker take the system's libssh2.so (1.10)
+# instead of this build (SwiftPM refuses a bare archive path in Libs).
+if ! cmp -s "$PREFIX/lib/libssh2.a" "$PREFIX/lib/libflotilla-ssh2.a"; then
+  cp "$PREFIX/lib/libssh2.a" "$PREFIX/lib/libflotilla-ssh2.a.tmp" && mv "$PREFIX/lib/libflotilla-ssh2.a.tmp" "$PREFIX/lib/libflotilla-ssh2.a"
+fi
 write_if_changed "$PC" "# Written by Flotilla's scripts/libssh2.sh: Debian trixie's libssh2 $version with Flotilla's patches ($(cat "$PREFIX/PATCHES")), static, in $PREFIX.
 prefix=$PREFIX
 libdir=\${prefix}/lib
@@ -93,5 +99,5 @@ includedir=\${prefix}/include
 Name: flotilla-libssh2
 Description: libssh2 for Flotilla (Debian trixie source $version, patched, static)
 Version: ${version%%-*}
-Libs: -L\${libdir} -lssh2 -lssl -lcrypto -lz
+Libs: -L\${libdir} -lflotilla-ssh2 -lssl -lcrypto -lz
 Cflags: -I\${includedir}"
