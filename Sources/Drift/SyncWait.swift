@@ -34,7 +34,8 @@ extension SyncCheck {
     /// Waits until the host passes this check or `timeout` runs out, and says why when it does not.
     ///
     /// One check first: a host without chrony, without a running chronyd or without any source fails at once
-    /// (waiting cannot help). Otherwise chrony waits on the host, in one round trip: `chronyc waitsync TRIES
+    /// (waiting cannot help). A chronyc that failed otherwise (timed out on a busy host, killed) is asked again
+    /// every `interval` until the deadline: that answer says nothing about the host's time. Otherwise chrony waits on the host, in one round trip: `chronyc waitsync TRIES
     /// MAXCORR MAXSKEW INTERVAL`, where MAXCORR is `maxCorrection`, else `maxOffset`, and MAXSKEW is `maxSkew` (0: not
     /// checked). waitsync alone never says why it
     /// failed (with no usable source it just times out), so the same check runs again afterwards, and is
@@ -46,12 +47,14 @@ extension SyncCheck {
         func waited() -> Double { (clock.now - start).seconds }
         var status = try await run(on: connection)
         if failure(of: status) == nil { return SyncWait(status: status, passed: true, failure: nil, waited: waited()) }
-        if status.daemon != .running || status.sources.isEmpty {
+        let transient: Bool
+        if case .failed = status.daemon { transient = true } else { transient = false }
+        if !transient && (status.daemon != .running || status.sources.isEmpty) {
             return SyncWait(status: status, passed: false, failure: failure(of: status), waited: waited())
         }
         let step = max(interval.seconds, 0.1)
         let remaining = timeout - (clock.now - start)
-        if remaining > .zero {
+        if !transient, remaining > .zero {
             let tries = max(1, Int((remaining.seconds / step).rounded(.down)))
             let argv = ChronyWaitsync.argv(tries: tries, maxCorrection: maxCorrection ?? maxOffset ?? 0, maxSkew: maxSkew ?? 0, interval: step)
             var wait = RemoteCommand(.argv(argv), timeout: remaining + .seconds(5), become: become)
