@@ -10,6 +10,8 @@ struct LabUp: AsyncParsableCommand {
     @Option(name: .long, help: "Starting states: ntp:3,timesyncd:2,chrony-masked:2,chrony-dead:1 or names to cycle.")
     var mix: String?
     @Flag(name: .long, help: "Rebuild the cached image first.") var rebuildImage = false
+    @Flag(name: .long, help: "Bastion topology: node01 is the only host reachable from the lab network; the others only through it (the inventory's flotilla_jump).")
+    var bastion = false
 
     func run() async throws {
         try await LabCLI.run {
@@ -21,7 +23,7 @@ struct LabUp: AsyncParsableCommand {
             let report: LabUpReport
             do {
                 report = try await lab.up(
-                    LabUpOptions(hosts: hosts, distro: d, mix: spec, rebuildImage: rebuildImage),
+                    LabUpOptions(hosts: hosts, distro: d, mix: spec, rebuildImage: rebuildImage, bastion: bastion),
                     progress: { print("lab: \($0)") })
             } catch let error as LabError {
                 switch error {
@@ -42,9 +44,12 @@ struct LabUp: AsyncParsableCommand {
                 print("lab: \(report.record.hosts.count) hosts answer ssh after \(LabCLI.seconds(report.hostsSeconds)) ("
                     + report.timings.map { "\($0.step) \(LabCLI.seconds($0.seconds))" }.joined(separator: ", ") + ")")
             }
-            for h in report.record.hosts {
-                print("  \(h.name)  \(h.address)  \(h.state.rawValue)")
+            let record = report.record
+            for h in record.hosts {
+                let role = record.bastion == h.name ? "  bastion" : record.isBehindBastion(h) ? "  behind the bastion" : ""
+                print("  \(h.name)  \(h.address)  \(h.state.rawValue)\(role)")
             }
+            if record.bastion != nil { print("topology:    \(record.topology)") }
             print("inventory:   \(lab.paths.inventoryFile)")
             print("known_hosts: \(lab.paths.knownHostsFile)")
             print("try:         flotilla lab exec -- flotilla run -i \(lab.paths.inventoryFile) -- uptime")

@@ -32,8 +32,8 @@ extension Lab {
             }
             report.containersStopped = containers.count
 
-            // 2. Helper processes the record knows: time server, responders, lock holders.
-            var helpers = record?.processes ?? []
+            // 2. Helper processes the record knows: time server, ssh-agent, responders, lock holders.
+            var helpers = (record?.processes ?? []) + [record?.agent].compactMap { $0 }
             for h in record?.hosts ?? [] { helpers += [h.skewResponder, h.dpkgLock].compactMap { $0 } }
             report.processesKilled += await terminate(helpers.filter(\.isAlive))
 

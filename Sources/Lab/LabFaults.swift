@@ -82,8 +82,9 @@ extension Lab {
         try await store.change { $0.update(host.name) { $0.container = process; $0.stopped = false } }
         let waitSSH = !host.partitioned
         guard waitSSH else { return 0 }
-        return try await SSHBannerProbe.wait(
-            address: host.address, host: host.name, netns: LabNetwork.vpcNamespace, timeout: 120)
+        // Behind a bastion, from the bastion's namespace (the VPC's has no route to the host).
+        let netns = await store.record.reachingNamespace(for: host)
+        return try await SSHBannerProbe.wait(address: host.address, host: host.name, netns: netns, timeout: 120)
     }
 
     private func helper() throws -> String {

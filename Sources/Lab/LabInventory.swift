@@ -1,10 +1,23 @@
 /// The Ansible YAML inventory and the known_hosts file `lab up` writes.
 public enum LabInventory {
-    /// The inventory text for `hosts`.
-    public static func yaml(hosts: [HostRecord], paths: LabPaths) -> String {
+    /// The inventory text for `hosts`. With a `bastion`, the other hosts are also in the group `behind_bastion`,
+    /// whose `flotilla_jump` sends every connection to them through one login to the bastion.
+    public static func yaml(hosts: [HostRecord], paths: LabPaths, bastion: HostRecord? = nil) -> String {
         var out = """
             # Written by `flotilla lab up`. The lab's hosts, reachable from the namespace \(LabNetwork.vpcNamespace)
             # (run Flotilla there: `flotilla lab exec -- flotilla ...`).
+
+            """
+        if let bastion {
+            out += """
+                # Bastion topology: only \(bastion.name) (\(bastion.address)) is reachable from \(LabNetwork.vpcNamespace); the hosts of
+                # behind_bastion are reached through it (flotilla_jump, one login to it for all of them). As with ssh -J,
+                # the login to the bastion uses the ssh-agent, not ansible_ssh_private_key_file: `flotilla lab exec`
+                # sets SSH_AUTH_SOCK to the lab's agent (\(paths.agentSocket)), which holds the lab key.
+
+                """
+        }
+        out += """
             # For the non-root become path use `ansible_user: admin` (passwordless sudo); the user `operator`
             # needs its password for sudo (\(paths.operatorPasswordFile)).
             all:
@@ -48,6 +61,19 @@ public enum LabInventory {
         group("clients", Array(hosts.dropFirst()))
         group("zone_a", hosts.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
         group("zone_b", hosts.enumerated().filter { $0.offset % 2 == 1 }.map(\.element))
+        if let bastion {
+            group("bastion", [bastion])
+            out += "    behind_bastion:\n"
+            out += "      vars:\n"
+            out += "        flotilla_jump: root@\(bastion.address)\n"
+            let behind = hosts.filter { $0.name != bastion.name }
+            if behind.isEmpty {
+                out += "      hosts: {}\n"
+            } else {
+                out += "      hosts:\n"
+                for h in behind { out += "        \(h.name):\n" }
+            }
+        }
         return out
     }
 

@@ -66,6 +66,16 @@ public enum LabNetwork {
         try await LocalCommand.run(["ip", "-n", netns, "-batch", "-"], input: batch.joined(separator: "\n") + "\n")
     }
 
+    /// The bastion topology: in the VPC namespace, an `unreachable` route for each address, so the controller's
+    /// side gets "No route to host" for them at once, as from outside a VPC whose hosts have no public route.
+    /// The hosts still reach each other over the bridge (L2), so the bastion reaches them. The routes go with
+    /// the VPC namespace when `lab down` deletes it.
+    static func isolate(addresses: [String]) async throws {
+        guard !addresses.isEmpty else { return }
+        let batch = addresses.map { "route add unreachable \($0)/32" }.joined(separator: "\n") + "\n"
+        try await LocalCommand.run(["ip", "-n", vpcNamespace, "-batch", "-"], input: batch)
+    }
+
     static func deleteNamespace(_ name: String) async throws {
         guard SmallFile.exists("/run/netns/\(name)") else { return }
         try await LocalCommand.run(["ip", "netns", "delete", name])

@@ -23,6 +23,12 @@ public struct LabRecord: Sendable, Codable, Hashable {
     public var processes: [LabProcess]
     /// Seconds from `up` start until every host answered SSH.
     public var upSeconds: Double?
+    /// The bastion topology (`lab up --bastion`): the name of the one host the controller's namespace reaches;
+    /// every other host is reachable only through it. nil: every host is reachable directly (optional, so
+    /// records written before it existed decode).
+    public var bastion: String?
+    /// The lab's ssh-agent (bastion topology only), holding the lab key for the login to the bastion.
+    public var agent: LabProcess?
 
     public init(distro: Distro, subnet: String, createdAt: Double) {
         phase = .starting
@@ -33,6 +39,27 @@ public struct LabRecord: Sendable, Codable, Hashable {
         namespaces = []
         mounts = []
         processes = []
+    }
+
+    /// The bastion's record, in the bastion topology.
+    public var bastionHost: HostRecord? { bastion.flatMap { name in hosts.first { $0.name == name } } }
+
+    /// True for a host that only the bastion reaches (never the bastion itself, never in the flat topology).
+    public func isBehindBastion(_ host: HostRecord) -> Bool {
+        bastion != nil && host.name != bastion
+    }
+
+    /// The network namespace from which `host` is reachable: the bastion's for the hosts behind it (its
+    /// namespace exists while the lab is up, even when its container is down), else the VPC's.
+    public func reachingNamespace(for host: HostRecord) -> String {
+        if isBehindBastion(host), let bastionHost { return bastionHost.netns }
+        return LabNetwork.vpcNamespace
+    }
+
+    /// The topology in words, for `lab status` and messages.
+    public var topology: String {
+        guard let bastionHost else { return "flat (every host reachable from \(LabNetwork.vpcNamespace))" }
+        return "bastion \(bastionHost.name) \(bastionHost.address) (the only host reachable from \(LabNetwork.vpcNamespace))"
     }
 
     public func host(_ name: String) throws -> HostRecord {

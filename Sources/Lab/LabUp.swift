@@ -3,6 +3,11 @@ import Glibc
 #endif
 import Foundation
 
+extension LabPaths {
+    /// The lab's ssh-agent socket (bastion topology only).
+    public var agentSocket: String { labDir + "/ssh-agent.sock" }
+}
+
 /// Options of `lab up`.
 public struct LabUpOptions: Sendable {
     public var hosts: Int
@@ -11,11 +16,14 @@ public struct LabUpOptions: Sendable {
     public var rebuildImage: Bool
     /// How long each host may take to answer SSH.
     public var sshTimeout: Double
+    /// The bastion topology: node01 is the single entry point; the controller's namespace reaches no other host.
+    public var bastion: Bool
 
     public init(
         hosts: Int = 4, distro: Distro = .bookworm, mix: MixSpec = .standard, rebuildImage: Bool = false,
-        sshTimeout: Double = 120
+        sshTimeout: Double = 120, bastion: Bool = false
     ) {
+        self.bastion = bastion
         self.hosts = hosts
         self.distro = distro
         self.mix = mix
@@ -48,11 +56,22 @@ extension Lab {
     /// if a different or half-finished one is recorded, fails with `alreadyUp` (run `down` first).
     public func up(_ options: LabUpOptions, progress: @escaping @Sendable (String) -> Void) async throws -> LabUpReport {
         guard (1...LabNetwork.maxHosts).contains(options.hosts) else { throw LabError.badHostCount(options.hosts) }
+        if options.bastion && options.hosts < 2 {
+            throw LabError.hostCondition(
+                host: "lab", reason: "--bastion needs at least 2 hosts: node01 is the bastion and the others stand behind it")
+        }
         return try await locked {
             if let existing = try record() {
                 let running = existing.hosts.allSatisfy { $0.stopped || ($0.container?.isAlive ?? false) }
                 if existing.phase == .ready && existing.hosts.count == options.hosts
                     && existing.distro == options.distro && running && !options.rebuildImage {
+                    // Same lab, other topology: never changed silently.
+                    guard (existing.bastion != nil) == options.bastion else {
+                        throw LabError.hostCondition(
+                            host: "lab", reason: "a lab of \(existing.hosts.count) hosts is already up with topology "
+                                + "\(existing.topology); `lab up` \(options.bastion ? "with" : "without") --bastion does not change it; "
+                                + "run `flotilla lab down` first")
+                    }
                     return LabUpReport(record: existing, alreadyUp: true, imageBuildSeconds: nil, hostsSeconds: 0)
                 }
                 if existing.phase == .starting {
@@ -104,6 +123,7 @@ extension Lab {
         // The plan, recorded before anything is created.
         let states = options.mix.assign(hosts: options.hosts)
         var record = LabRecord(distro: options.distro, subnet: LabNetwork.subnet, createdAt: Date().timeIntervalSince1970)
+        if options.bastion { record.bastion = LabNetwork.hostName(1) }
         record.hosts = (1...options.hosts).map { i in
             let name = LabNetwork.hostName(i)
             let netns = LabNetwork.hostNamespace(name)
@@ -131,6 +151,12 @@ extension Lab {
         progress("network: \(LabNetwork.vpcNamespace) with bridge \(LabNetwork.bridge) \(LabNetwork.gateway)/24")
         try await store.change { $0.namespaces.append(LabNetwork.vpcNamespace) }
         try await LabNetwork.createVPC()
+        if let bastion = record.bastion {
+            let behind = record.hosts.filter { record.isBehindBastion($0) }
+            progress("bastion: \(bastion) is the only entry point; \(behind.count) hosts reachable only through it")
+            try await LabNetwork.isolate(addresses: behind.map(\.address))
+            try await startAgent(store: store)
+        }
         lap("VPC namespace and bridge")
 
         progress("time server: chronyd -x at \(LabNetwork.timeServerAddress) and \(LabNetwork.upstream)")
@@ -149,7 +175,7 @@ extension Lab {
             return out.sorted { $0.0.index < $1.0.index }
         }
         try SmallFile.write(paths.knownHostsFile, LabInventory.knownHosts(keys.map { (host: $0.0, keys: $0.1) }))
-        try SmallFile.write(paths.inventoryFile, LabInventory.yaml(hosts: hosts, paths: paths))
+        try SmallFile.write(paths.inventoryFile, LabInventory.yaml(hosts: hosts, paths: paths, bastion: record.bastionHost))
         lap("host namespaces, overlays, host keys")
 
         var containers: [LabProcess] = []
@@ -161,11 +187,14 @@ extension Lab {
 
         lap("containers started")
         progress("waiting for sshd on every host")
+        let planned = await store.record
         try await withThrowingTaskGroup(of: Void.self) { group in
             for host in hosts {
+                // Behind a bastion, from the bastion's namespace: the way the hosts are reached.
+                let netns = planned.reachingNamespace(for: host)
                 group.addTask {
                     _ = try await SSHBannerProbe.wait(
-                        address: host.address, host: host.name, netns: LabNetwork.vpcNamespace, timeout: options.sshTimeout)
+                        address: host.address, host: host.name, netns: netns, timeout: options.sshTimeout)
                 }
             }
             try await group.waitForAll()
@@ -189,6 +218,27 @@ extension Lab {
         }
         lap("upstream answering from a host")
         return (await store.record, timings)
+    }
+
+    /// The bastion topology's ssh-agent, holding the lab key: as with `ssh -J`, the login to a jump host uses
+    /// the agent and ssh_config, never the target's `-i` key (the inventory's `ansible_ssh_private_key_file`).
+    /// It runs in the VPC namespace (so `down`'s sweep finds it even without a record) and listens on
+    /// `paths.agentSocket`; `lab exec` and `lab ssh` hand it to what they run as `SSH_AUTH_SOCK`.
+    private func startAgent(store: RecordStore) async throws {
+        let socket = paths.agentSocket
+        unlink(socket)
+        let process = try DetachedSpawn.start(
+            ["nsenter", "--net=/run/netns/\(LabNetwork.vpcNamespace)", "ssh-agent", "-D", "-a", socket],
+            log: paths.log("ssh-agent"), role: "ssh-agent (lab key)")
+        try await store.change { $0.agent = process }
+        let deadline = NamespaceThread.now() + 15
+        while !SmallFile.exists(socket) {
+            guard process.isAlive, NamespaceThread.now() < deadline else {
+                throw LabError.hostCondition(host: "lab", reason: "ssh-agent did not open \(socket) (see \(paths.log("ssh-agent")))")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await LocalCommand.run(["ssh-add", "-q", paths.privateKey], environment: ["SSH_AUTH_SOCK": socket])
     }
 
     /// One host: namespace and link, overlay, personal files. Returns its public host keys.
