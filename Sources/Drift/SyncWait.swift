@@ -46,15 +46,18 @@ extension SyncCheck {
         let start = clock.now
         func waited() -> Double { (clock.now - start).seconds }
         var status = try await run(on: connection)
+        // A chronyc that failed (timed out on a busy host, killed) says nothing about the time: ask again.
+        while case .failed = status.daemon, clock.now - start + interval < timeout {
+            try await Task.sleep(for: interval)
+            status = try await run(on: connection)
+        }
         if failure(of: status) == nil { return SyncWait(status: status, passed: true, failure: nil, waited: waited()) }
-        let transient: Bool
-        if case .failed = status.daemon { transient = true } else { transient = false }
-        if !transient && (status.daemon != .running || status.sources.isEmpty) {
+        if status.daemon != .running || status.sources.isEmpty {
             return SyncWait(status: status, passed: false, failure: failure(of: status), waited: waited())
         }
         let step = max(interval.seconds, 0.1)
         let remaining = timeout - (clock.now - start)
-        if !transient, remaining > .zero {
+        if remaining > .zero {
             let tries = max(1, Int((remaining.seconds / step).rounded(.down)))
             let argv = ChronyWaitsync.argv(tries: tries, maxCorrection: maxCorrection ?? maxOffset ?? 0, maxSkew: maxSkew ?? 0, interval: step)
             var wait = RemoteCommand(.argv(argv), timeout: remaining + .seconds(5), become: become)

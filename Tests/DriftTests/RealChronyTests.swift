@@ -99,7 +99,8 @@ import Testing
         var check = SyncCheck(expectedSources: ["127.0.0.9"], maxOffset: 0.05)
         check.maxCorrection = 0.1
         check.maxSkew = 2.5
-        _ = try await check.waitForSync(on: recording, timeout: .seconds(3))
+        // Long enough that the first check, however slow on a busy machine, leaves time for waitsync to be sent.
+        _ = try await check.waitForSync(on: recording, timeout: .seconds(10))
         let waitsync = try #require(recording.lines.first { $0.contains("waitsync") })
         // The recorded line is the whole wire form (inside sh -c quoting): compare words without quotes.
         let words = waitsync.split(separator: " ").map { $0.filter { $0 != "'" } }
