@@ -29,6 +29,7 @@ import Testing
                 behind_bastion:
                   vars:
                     flotilla_jump: root@10.88.0.11
+                    ansible_ssh_common_args: -o IdentitiesOnly=yes
                   hosts:
                     node02:
                     node03:
