@@ -22,8 +22,19 @@ import Testing
 
         let child = try DetachedSpawn.start(["sleep", "30"], log: dir + "/sleep.log", role: "test sleeper")
         defer { child.signal(SIGKILL) }
-        let links = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/fd").compactMap {
-            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.pid)/fd/\($0)")
+        // Right after exec the child may still be in its own start-up (sleep's setlocale opens and closes
+        // gconv-modules.cache), so wait until it settles; a descriptor it inherited never goes away, so a leak
+        // still fails once the deadline passes.
+        func openFiles() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/fd")) ?? []).compactMap {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.pid)/fd/\($0)")
+            }
+        }
+        var links = openFiles()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while links.count != 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            links = openFiles()
         }
         #expect(links.count == 3, "\(links)")
         #expect(!links.contains(held), "\(links)")
