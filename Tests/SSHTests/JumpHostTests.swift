@@ -52,6 +52,33 @@ import SSH
         }
     }
 
+    /// Hosts behind the bastion log in with keys held only by an ssh-agent. The server's answer to each agent
+    /// signature comes back through the tunnel, which the bastion session's loop pumps; with more hosts than loops
+    /// some hosts share that loop, so the login must wait for the answer on the loop, never hold the loop thread
+    /// (it did, and every such host ran into the authentication deadline).
+    @Test func hostsBehindTheBastionLogInWithKeysOnlyTheAgentHolds() async throws {
+        try await withFleet(hosts: 4) { bastion, targets in
+            let agent = try await TestSSHAgent.start(keys: targets.map(\.userKeyPath))
+            defer { agent.stop() }
+            var options = SSHTransport.Options.isolated()
+            options.useAgent = true
+            options.agentSocket = agent.socket
+            let transport = SSHTransport(options: options)
+            let jump = [bastion.target(name: "bastion")]
+            // One after the other, so that the sessions take the loops in turn and some share the bastion's.
+            for (i, server) in targets.enumerated() {
+                var target = behind(jump, server, name: "agent\(i)")
+                target.identityFiles = []
+                target.identitiesOnly = false
+                let session = try await transport.connect(target)
+                #expect(try await session.run(.shell("echo agent\(i)")).stdoutText == "agent\(i)\n")
+                await session.close()
+                #expect(logins(server) == 1, "\(server.log)")
+            }
+            #expect(logins(bastion) == 1)
+        }
+    }
+
     /// The bastion's connection sends keepalives at its ServerAliveInterval while it carries an idle host's channel
     /// (a NAT or firewall in front of a bastion must not drop a run's only way in).
     @Test func theJumpConnectionSendsKeepalivesWhileItCarriesChannels() async throws {

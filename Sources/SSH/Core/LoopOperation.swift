@@ -41,9 +41,15 @@ final class CallOperation<T: Sendable>: LoopOperation, @unchecked Sendable {
     private let onDeadline: () -> any Error
     var completion: ((Result<T, any Error>) -> Void)?
     private let customInterest: UInt32?
+    /// Runs once when the call ends, however it ends, on the loop thread and before the session can be freed.
+    private var cleanup: (() -> Void)?
 
-    init(timeout: Duration?, interest: UInt32? = nil, onDeadline: @escaping () -> any Error, body: @escaping (SSHSession) -> CallStep<T>) {
+    init(
+        timeout: Duration?, interest: UInt32? = nil, onDeadline: @escaping () -> any Error,
+        cleanup: (() -> Void)? = nil, body: @escaping (SSHSession) -> CallStep<T>
+    ) {
         self.body = body
+        self.cleanup = cleanup
         self.onDeadline = onDeadline
         self.customInterest = interest
         super.init()
@@ -74,6 +80,8 @@ final class CallOperation<T: Sendable>: LoopOperation, @unchecked Sendable {
     override func fail(_ error: any Error) { finish(.failure(error)) }
 
     private func finish(_ result: Result<T, any Error>) {
+        cleanup?()
+        cleanup = nil
         let completion = self.completion
         self.completion = nil
         completion?(result)

@@ -86,13 +86,14 @@ public final class SSHSession: Connection, @unchecked Sendable {
 
     /// A plain call with a deadline error of its own.
     func call<T: Sendable>(
-        _ phase: String, timeout: Duration?, interest: UInt32? = nil, _ body: @escaping (SSHSession) -> CallStep<T>
+        _ phase: String, timeout: Duration?, interest: UInt32? = nil, cleanup: (() -> Void)? = nil,
+        _ body: @escaping (SSHSession) -> CallStep<T>
     ) async throws -> T {
         let name = target.name
         let op = CallOperation<T>(
             timeout: timeout, interest: interest,
             onDeadline: { SSHError.deadline(host: name, phase: phase, limit: timeout ?? .zero) },
-            body: body)
+            cleanup: cleanup, body: body)
         return try await perform(op)
     }
 

@@ -561,51 +561,75 @@ public final class SSHTransport: Transport, Sendable {
         path.hasPrefix("~/") ? options.home + path.dropFirst() : path
     }
 
-    /// Tries every identity of the ssh-agent. The agent is local: its socket I/O is short and happens on the
-    /// loop thread, never on the cooperative pool.
+    /// Tries every identity of the ssh-agent, as a step of the session's loop: an answer the server has not
+    /// sent yet is waited for on the socket like any other call, never by holding the loop thread (a host behind
+    /// a jump host may share its loop with the tunnel that carries its bytes). The agent itself is local: its
+    /// socket I/O is short and happens on the loop thread, never on the cooperative pool.
     private func agentAuth(_ session: SSHSession, user: [CChar], socket: String, timeout: Duration) async throws -> (Bool, String?) {
         let target = session.target
-        let deadline = ContinuousClock.now + timeout
-        return try await session.call("authentication", timeout: timeout) { s -> CallStep<(Bool, String?)> in
-            guard let agent = libssh2_agent_init(s.raw) else { return .done((false, nil)) }
-            defer { libssh2_agent_free(agent) }
-            libssh2_agent_set_identity_path(agent, socket)
-            guard libssh2_agent_connect(agent) == 0 else { return .done((false, "ssh-agent (not reachable)")) }
-            defer { libssh2_agent_disconnect(agent) }
-            guard libssh2_agent_list_identities(agent) == 0 else { return .done((false, "ssh-agent (no identities)")) }
-            var previous: UnsafeMutablePointer<libssh2_agent_publickey>?
-            var identity: UnsafeMutablePointer<libssh2_agent_publickey>?
-            var count = 0
-            // libssh2_agent_userauth takes the user name as a C string (it measures it with strlen).
-            let userName = user + [0]
-            while libssh2_agent_get_identity(agent, &identity, previous) == 0, let current = identity {
-                count += 1
-                var rc: Int32
-                repeat {
-                    // The agent session is local and blocking; the SSH side may return EAGAIN, retried here
-                    // on the same call until the server answers, within the authentication deadline (this
-                    // loop holds the loop thread, so the operation's own timer cannot fire meanwhile).
-                    rc = userName.withUnsafeBufferPointer { libssh2_agent_userauth(agent, $0.baseAddress, current) }
-                    if rc == LibSSH2.eagain {
-                        guard ContinuousClock.now < deadline else {
-                            return .failed(SSHError.deadline(host: target.name, phase: "authentication", limit: timeout))
-                        }
-                        Self.waitReadable(s.fd, milliseconds: 50)
-                    }
-                } while rc == LibSSH2.eagain
+        let walk = AgentWalk(socket: socket)
+        // libssh2_agent_userauth takes the user name as a C string (it measures it with strlen).
+        let userName = user + [0]
+        return try await session.call("authentication", timeout: timeout, cleanup: { walk.release() }) { s -> CallStep<(Bool, String?)> in
+            if walk.agent == nil {
+                if let refusal = walk.open(s.raw) { return .done((false, refusal)) }
+            }
+            while let current = walk.identity {
+                // After EAGAIN the same identity is tried again: libssh2 keeps the half-done request.
+                let rc = userName.withUnsafeBufferPointer { libssh2_agent_userauth(walk.agent, $0.baseAddress, current) }
+                if rc == LibSSH2.eagain { return .again }
                 if rc == 0 { return .done((true, "ssh-agent")) }
                 if LibSSH2.isFatalToSession(rc) {
                     return .failed(SSHError.connectionLost(host: target.name, reason: "during agent authentication: \(LibSSH2.lastError(s.raw).message)"))
                 }
-                previous = current
+                walk.next()
             }
-            return .done((false, "ssh-agent (\(count) key\(count == 1 ? "" : "s"))"))
+            return .done((false, "ssh-agent (\(walk.count) key\(walk.count == 1 ? "" : "s"))"))
+        }
+    }
+}
+
+/// The ssh-agent connection and the identity being tried, kept across the steps of one authentication. Only
+/// touched on the session's loop thread; released there when the call ends, before the session can be freed.
+private final class AgentWalk {
+    let socket: String
+    private(set) var agent: OpaquePointer?
+    private(set) var identity: UnsafeMutablePointer<libssh2_agent_publickey>?
+    private(set) var count = 0
+    private var connected = false
+
+    init(socket: String) { self.socket = socket }
+
+    /// Connects and lists the identities; returns why nothing can be tried, or nil with the first identity set.
+    func open(_ session: OpaquePointer?) -> String? {
+        guard let agent = libssh2_agent_init(session) else { return "ssh-agent (cannot start)" }
+        self.agent = agent
+        libssh2_agent_set_identity_path(agent, socket)
+        guard libssh2_agent_connect(agent) == 0 else { return "ssh-agent (not reachable)" }
+        connected = true
+        guard libssh2_agent_list_identities(agent) == 0 else { return "ssh-agent (no identities)" }
+        step(from: nil)
+        return nil
+    }
+
+    func next() { step(from: identity) }
+
+    private func step(from previous: UnsafeMutablePointer<libssh2_agent_publickey>?) {
+        var found: UnsafeMutablePointer<libssh2_agent_publickey>?
+        if libssh2_agent_get_identity(agent, &found, previous) == 0, let found {
+            identity = found
+            count += 1
+        } else {
+            identity = nil
         }
     }
 
-    private static func waitReadable(_ fd: Int32, milliseconds: Int32) {
-        var descriptor = pollfd(fd: fd, events: Int16(POLLIN | POLLOUT), revents: 0)
-        _ = poll(&descriptor, 1, milliseconds)
+    func release() {
+        guard let agent else { return }
+        if connected { libssh2_agent_disconnect(agent) }
+        libssh2_agent_free(agent)
+        self.agent = nil
+        identity = nil
     }
 }
 
