@@ -66,10 +66,6 @@ public enum LabInventory {
             out += "    behind_bastion:\n"
             out += "      vars:\n"
             out += "        flotilla_jump: root@\(bastion.address)\n"
-            // The hosts log in with the lab key file only. Offering the agent's key to a host behind the jump
-            // too made its authentication hang until the connect timeout (seen here: Flotilla's agent
-            // authentication on a tunnelled session, an SSH-module bug to fix there).
-            out += "        ansible_ssh_common_args: -o IdentitiesOnly=yes\n"
             let behind = hosts.filter { $0.name != bastion.name }
             if behind.isEmpty {
                 out += "      hosts: {}\n"
