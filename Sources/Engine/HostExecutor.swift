@@ -71,7 +71,7 @@ public struct HostExecutor: Sendable {
         }
         report.changes = plan.changes.map(\.resource)
         if play.timesync?.guardAgainstReturn == true {
-            report.guardState = plan.changes.contains { $0.reason.hasPrefix("guard:") } ? "not applied" : "in place"
+            report.guardState = plan.changes.contains { $0.role == .timesyncGuard } ? "not applied" : "in place"
         }
 
         // 3. The steps, in order; the first failure ends the host, and what changed until then is put back.
@@ -91,7 +91,7 @@ public struct HostExecutor: Sendable {
                     return finish(&report, .failed, failure + "; " + restored)
                 }
             }
-            if change.reason.hasPrefix("guard:") { report.guardState = "applied" }
+            if change.role == .timesyncGuard { report.guardState = "applied" }
         }
 
         // 4. The sync gate.
@@ -186,10 +186,8 @@ public struct HostExecutor: Sendable {
         _ step: Step, index: Int, of total: Int, resource: String, become: Become?, on connection: any Connection, host: String,
         failAfter: Bool = false
     ) async -> (record: StepRecord, failure: String?) {
-        var description = step.description
-        if let lockWaitSeconds, let r = description.range(of: #"DPkg::Lock::Timeout=[0-9]+"#, options: .regularExpression) {
-            description.replaceSubrange(r, with: "DPkg::Lock::Timeout=\(max(0, lockWaitSeconds))")
-        }
+        let step = lockWaitSeconds.map { step.withLockWait(seconds: $0) } ?? step
+        let description = step.description
         let started = Date(), clock = ContinuousClock.now
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
@@ -198,7 +196,6 @@ public struct HostExecutor: Sendable {
         let commands = step.commands + (failAfter ? [StepFailureInjection.failingCommand(step: index)] : [])
         for var command in commands {
             command.become = become
-            if let lockWaitSeconds { command = Self.withLockWait(command, seconds: lockWaitSeconds) }
             do {
                 let result = try await connection.run(command)
                 stdout += result.stdout
@@ -218,14 +215,6 @@ public struct HostExecutor: Sendable {
             index: index, resource: resource, description: description, status: status, succeeded: failure == nil,
             stdoutTail: OutputTail.of(stdout), stderrTail: OutputTail.of(stderr), started: started, finished: Date(), duration: (ContinuousClock.now - clock).seconds)
         return (record, failure)
-    }
-
-    /// The command with apt's `DPkg::Lock::Timeout=N` set to `seconds` (commands without it are unchanged).
-    public static func withLockWait(_ command: RemoteCommand, seconds: Int) -> RemoteCommand {
-        guard case .argv(let args) = command.body, args.contains(where: { $0.hasPrefix("DPkg::Lock::Timeout=") }) else { return command }
-        var out = command
-        out.body = .argv(args.map { $0.hasPrefix("DPkg::Lock::Timeout=") ? "DPkg::Lock::Timeout=\(max(0, seconds))" : $0 })
-        return out
     }
 
     static func failureMessage(description: String, index: Int, of total: Int, result: CommandResult, timeout: Duration?, host: String) -> String {

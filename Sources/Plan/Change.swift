@@ -12,7 +12,15 @@ public struct Change: Sendable, Codable, Hashable {
         }
     }
 
+    /// What the change is for, where apply or a report treats it differently.
+    public enum Role: String, Sendable, Codable, Hashable {
+        case ordinary
+        /// The timesync guard that keeps removed time daemons from coming back (`guard: true`).
+        case timesyncGuard = "timesync-guard"
+    }
+
     public var action: Action
+    public var role: Role
     /// `package[ntpsec]`, `unit[chrony.service]`, `file[/etc/chrony/chrony.conf]`.
     public var resource: String
     /// The state before, in a few words (`installed 1.2.2+dfsg1-1`, `enabled, active (running)`).
@@ -27,8 +35,12 @@ public struct Change: Sendable, Codable, Hashable {
     /// (several packages purged by one call of the package tool); the reason says so.
     public var steps: [Step]
 
-    public init(action: Action, resource: String, before: String, after: String, reason: String, diff: String? = nil, steps: [Step]) {
+    public init(
+        action: Action, resource: String, before: String, after: String, reason: String, diff: String? = nil, steps: [Step],
+        role: Role = .ordinary
+    ) {
         self.action = action
+        self.role = role
         self.resource = resource
         self.before = before
         self.after = after

@@ -89,18 +89,9 @@ struct Distro: Sendable {
     }
 
     private func packageStep(_ verb: String, _ names: [String], flags: [String] = []) -> Step {
-        switch packageManager {
-        case .apt:
-            return .exec(argv: [
-                "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=a", "UCF_FORCE_CONFFOLD=1", "apt-get", "-y", "-q",
-                "-o", "DPkg::Lock::Timeout=120", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
-                verb,
-            ] + flags + ["--"] + names, timeoutSeconds: 600)
-        case .yum:
-            return .exec(argv: ["yum", "-y", "-q", verb] + flags + ["--"] + names, timeoutSeconds: 600)
-        case .dnf, .unknown:
-            return .exec(argv: ["dnf", "-y", "-q", verb] + flags + ["--"] + names, timeoutSeconds: 600)
-        }
+        .package(call: PackageCall(
+            manager: packageManager, verb: verb, flags: flags, names: names,
+            lockWaitSeconds: packageManager == .apt ? 120 : nil))
     }
 
     // MARK: guard

@@ -95,7 +95,7 @@ struct PlanBuilder {
     @discardableResult
     mutating func ensureFile(
         _ path: String, content: String, mode: String = "0644", owner: String = "root", group: String = "root",
-        reason: String, makeParent: Bool = false, then: [Step] = []
+        reason: String, makeParent: Bool = false, then: [Step] = [], role: Change.Role = .ordinary
     ) throws(PlanError) -> Bool {
         let f = file(path)
         let id = "file[\(path)]"
@@ -107,7 +107,7 @@ struct PlanBuilder {
         case .absent:
             changes.append(Change(
                 action: .create, resource: id, before: "absent", after: after, reason: reason,
-                diff: LineDiff.unified(old: "", new: content, oldLabel: "/dev/null", newLabel: path), steps: stepsWrite))
+                diff: LineDiff.unified(old: "", new: content, oldLabel: "/dev/null", newLabel: path), steps: stepsWrite, role: role))
         case .present:
             let old = f.text ?? ""
             let sameContent = f.content == Array(content.utf8)
@@ -120,13 +120,13 @@ struct PlanBuilder {
             changes.append(Change(
                 action: .update, resource: id, before: Describe.file(f), after: after,
                 reason: sameContent ? reason + " (mode or owner differ)" : reason,
-                diff: LineDiff.unified(old: old, new: content, oldLabel: path, newLabel: path), steps: steps))
+                diff: LineDiff.unified(old: old, new: content, oldLabel: path, newLabel: path), steps: steps, role: role))
         case .notRegular:
             throw .cannotPlan(position, host: host, resource: id, reason: "something other than a regular file is at that path (a directory?); Flotilla will not replace it")
         case .tooLarge, .unreadable:
             changes.append(Change(
                 action: .update, resource: id, before: Describe.file(f), after: after,
-                reason: reason + " (the current file could not be compared, so it is rewritten)", steps: stepsWrite))
+                reason: reason + " (the current file could not be compared, so it is rewritten)", steps: stepsWrite, role: role))
         }
         files[path] = FileFact(path: path, state: .present, content: Array(content.utf8), mode: String(wantMode.drop(while: { $0 == "0" })), owner: owner, group: group)
         return true

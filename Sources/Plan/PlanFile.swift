@@ -9,7 +9,7 @@ public import Foundation
 /// changed (`file[/etc/chrony/chrony.conf] changed since the plan was made`); files written before they were
 /// kept still load, and their refusals say only that the facts changed.
 public struct PlanFile: Sendable, Codable, Hashable {
-    public static let currentVersion = 1
+    public static let currentVersion = 2
 
     public var formatVersion: Int
     public var createdAt: Date

@@ -59,18 +59,20 @@ public enum PlanRenderer {
     /// The JSON document of `flotilla plan --json` (sorted keys, stable across runs):
     ///
     /// ```
-    /// { "formatVersion": 1,
+    /// { "formatVersion": 2,
     ///   "summary": { "hosts", "changing", "converged", "failed", "changes", "create", "update", "delete" },
     ///   "failures": [ { "host", "play"?, "message" } ],
     ///   "plans": [ { "host", "play", "summary", "factsDigest",
     ///                "changes": [ { "action": "create|update|delete", "resource", "before", "after",
     ///                               "reason", "diff"?, "steps": [ STEP ] } ] } ] }
     /// ```
-    /// A STEP is one of `{"exec": {"argv": [..], "timeoutSeconds": N}}`,
+    /// A STEP is one of `{"exec": {"argv": [..], "timeoutSeconds": N}}`, `{"package": {"call": {"manager":
+    /// "apt|dnf|yum", "verb", "flags": [..], "names": [..], "lockWaitSeconds"?, "timeoutSeconds"}}}` (one call of
+    /// the package tool; version 1 had these as `exec`),
     /// `{"writeFile": {"path", "content", "mode", "owner", "group", "backup"}}`, `{"removeFile": {"path", "backup"}}`,
     /// `{"makeDirectory": {"path", "mode"}}`, `{"systemctl": {"verb", "unit"?}}`.
     public static func json(_ plans: [HostPlan], failures: [HostFailure] = []) -> String {
-        let doc = PlanDocument(formatVersion: 1, summary: PlanSummary(plans, failures: failures), plans: plans, failures: failures)
+        let doc = PlanDocument(formatVersion: 2, summary: PlanSummary(plans, failures: failures), plans: plans, failures: failures)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(doc) else { return "{}" }

@@ -217,7 +217,7 @@ extension PlanBuilder {
             var content = "# Managed by Flotilla (timesync guard): chrony keeps the time; these daemons must not come back.\n"
             content += names.map { "Package: \($0)\nPin: version *\nPin-Priority: -1\n" }.joined(separator: "\n")
             try ensureFile(path, content: content, reason: "guard: apt will not install \(Describe.list(names)) again (pin priority -1), whatever pulls them in; "
-                + "installing \(timesyncd) would remove chrony, which conflicts with it over time-daemon")
+                + "installing \(timesyncd) would remove chrony, which conflicts with it over time-daemon", role: .timesyncGuard)
             return
         }
         // dnf and yum: add the names to `excludepkgs=` (dnf) or `exclude=` (yum) in [main], keeping what is there.
@@ -244,6 +244,6 @@ extension PlanBuilder {
             lines.insert(contentsOf: ["[main]", "\(key)=" + names.joined(separator: " ")], at: 0)
         }
         try ensureFile(path, content: lines.joined(separator: "\n") + "\n",
-                   reason: "guard: \(distro.packageManager.rawValue) will not install \(Describe.list(names)) again (\(key) in [main])")
+                   reason: "guard: \(distro.packageManager.rawValue) will not install \(Describe.list(names)) again (\(key) in [main])", role: .timesyncGuard)
     }
 }

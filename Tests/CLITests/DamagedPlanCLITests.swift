@@ -19,7 +19,7 @@ import FlotillaTesting
         ("cut.json", Array("{\n  \"createdAt\" : \"2027-01-15T08:00:00Z\",\n  \"formatVersion\" : 1,\n  \"pla".utf8),
          "damaged plan file: truncated: the JSON stops at offset 71 (line 4) where the rest of the string and its closing '\"' should follow"),
         ("garbage.plan", [0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01], "damaged plan file: not JSON at offset 0 (line 1): expected a value, found byte 0x7F"),
-        ("saved.out", Array("{\"formatVersion\": 9}".utf8), "damaged plan file: wrong version: format version 9; this Flotilla reads version 1"),
+        ("saved.out", Array("{\"formatVersion\": 9}".utf8), "damaged plan file: wrong version: format version 9; this Flotilla reads version 2"),
     ] as [(String, [UInt8], String)])
     func applyReportsTheDamagedPlan(name: String, content: [UInt8], problem: String) async throws {
         try await withDirectory { dir, inventory, env in

@@ -178,14 +178,37 @@ import Testing
     }
 }
 
+/// `apply --lock-wait` sets apt's wait for a package lock, a typed field of the package step, never by editing a
+/// command line.
 @Suite struct LockWaitTests {
-    @Test func lockWaitReplacesAptsLockTimeoutAndNothingElse() {
-        let apt = RemoteCommand(.argv(["apt-get", "-y", "-o", "DPkg::Lock::Timeout=120", "install", "--", "chrony"]), timeout: .seconds(600))
-        let changed = HostExecutor.withLockWait(apt, seconds: 5)
-        #expect(changed.body == .argv(["apt-get", "-y", "-o", "DPkg::Lock::Timeout=5", "install", "--", "chrony"]))
-        #expect(changed.timeout == apt.timeout)
-        let other = RemoteCommand(.argv(["systemctl", "restart", "chrony"]))
-        #expect(HostExecutor.withLockWait(other, seconds: 5) == other)
+    @Test func lockWaitSetsAptsLockTimeoutAndNothingElse() {
+        let apt = Step.package(call: PackageCall(manager: .apt, verb: "install", names: ["chrony"], lockWaitSeconds: 120))
+        let changed = apt.withLockWait(seconds: 5)
+        #expect(changed == .package(call: PackageCall(manager: .apt, verb: "install", names: ["chrony"], lockWaitSeconds: 5)))
+        #expect(changed.argv?.filter { $0.hasPrefix("DPkg::Lock::Timeout=") } == ["DPkg::Lock::Timeout=5"])
+        #expect(changed.commands.map(\.timeout) == apt.commands.map(\.timeout))
+        // Negative waits are apt's "forever"; Flotilla never sends one.
+        #expect(apt.withLockWait(seconds: -3).argv?.contains("DPkg::Lock::Timeout=0") == true)
+        let dnf = Step.package(call: PackageCall(manager: .dnf, verb: "install", names: ["chrony"]))
+        #expect(dnf.withLockWait(seconds: 5) == dnf)
+        let unit = Step.systemctl(verb: .restart, unit: "chrony.service")
+        #expect(unit.withLockWait(seconds: 5) == unit)
+        let exec = Step.exec(argv: ["sh", "-c", "echo DPkg::Lock::Timeout=120"], timeoutSeconds: 30)
+        #expect(exec.withLockWait(seconds: 5) == exec)
+    }
+
+    /// The command line the host receives, and the step the journal records, both carry the wait asked for.
+    @Test func theExecutorSendsTheWaitToTheHost() async throws {
+        let host = FakeHost("node01")
+        let play = try Fixtures.playbook("chrony.yml").plays[0]
+        let executor = HostExecutor(play: play, playIndex: 0, batch: 1, syncWaiter: nil, lockWaitSeconds: 7)
+        let report = await executor.execute(ApplyHost(target: host.target), over: host)
+        #expect(report.outcome == .changed, "\(report.message)")
+        let aptLines = host.stepLines.filter { $0.contains("apt-get") }
+        #expect(aptLines.count >= 2, "\(host.stepLines)")
+        #expect(aptLines.allSatisfy { $0.contains("DPkg::Lock::Timeout=7") && !$0.contains("DPkg::Lock::Timeout=120") }, "\(aptLines)")
+        let aptSteps = report.steps.filter { $0.description.contains("apt-get") }
+        #expect(!aptSteps.isEmpty && aptSteps.allSatisfy { $0.description.contains("DPkg::Lock::Timeout=7") })
     }
 }
 

@@ -28,7 +28,7 @@ import Testing
         let plan = try plan("lab-debian12-timesyncd")
         #expect(plan.resources.first == "+ package[chrony]")
         let install = try #require(plan.change("package[chrony]"))
-        guard case .exec(let fetch, _) = install.steps.first, case .exec(let transaction, _) = install.steps.last else {
+        guard let fetch = install.steps.first?.argv, let transaction = install.steps.last?.argv else {
             Issue.record("\(install.steps)")
             return
         }

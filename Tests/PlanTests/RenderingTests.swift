@@ -43,7 +43,7 @@ import Testing
         let json = PlanRenderer.json(plans)
         #expect(json == PlanRenderer.json(plans))
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
-        #expect(object?["formatVersion"] as? Int == 1)
+        #expect(object?["formatVersion"] as? Int == 2)
         let summary = object?["summary"] as? [String: Any]
         #expect(summary?["changes"] as? Int == 31)
         #expect(summary?["converged"] as? Int == 1)
@@ -52,7 +52,10 @@ import Testing
         let change = (first?["changes"] as? [[String: Any]])?.first
         #expect(change?["action"] as? String == "create")
         #expect(change?["resource"] as? String == "package[chrony]")
-        #expect(((change?["steps"] as? [[String: Any]])?.first?["exec"] as? [String: Any])?["timeoutSeconds"] as? Int == 600)
+        let call = ((change?["steps"] as? [[String: Any]])?.first?["package"] as? [String: Any])?["call"] as? [String: Any]
+        #expect(call?["timeoutSeconds"] as? Int == 600)
+        #expect(call?["manager"] as? String == "apt")
+        #expect(call?["lockWaitSeconds"] as? Int == 120)
     }
 
     @Test func hostListsCompactNumberedRuns() {

@@ -7,11 +7,6 @@ import Testing
     let play: Play
     init() throws { play = try Repo.playbook("chrony.yml").plays[0] }
 
-    static let apt = [
-        "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=a", "UCF_FORCE_CONFFOLD=1", "apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=120",
-        "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
-    ]
-
     /// The host after the plan's steps up to (not including) the first step whose change is `failedAt`, as apt,
     /// dpkg and systemd leave it: what the steps wrote, removed, masked and installed.
     func partlyApplied(_ facts: HostFacts, plan: HostPlan, failedAt resource: String) -> HostFacts {
@@ -31,7 +26,8 @@ import Testing
                     f.units[unit]?.fileState = .disabled
                 case .systemctl(.start, let unit?):
                     f.units[unit]?.activeState = .active
-                case .exec(let argv, _) where argv.contains("install") && !argv.contains("--download-only"):
+                case .package(let call) where call.verb == "install" && !call.flags.contains("--download-only"):
+                    let argv = call.argv
                     for name in argv.drop(while: { $0 != "--" }).dropFirst() {
                         if name.hasSuffix("-") {
                             let n = String(name.dropLast())
@@ -63,7 +59,7 @@ import Testing
             .removeFile(path: "/etc/systemd/system/chrony.service.d/flotilla-no-cap-sys-time.conf", backup: false),
             .systemctl(verb: .daemonReload, unit: nil),
             // One transaction: ntp and ntpsec back from apt's cache, chrony (not installed before) purged.
-            .exec(argv: Self.apt + ["install", "--purge", "--", "ntp", "ntpsec", "chrony-"], timeoutSeconds: 600),
+            Step.apt(["install", "--purge", "--", "ntp", "ntpsec", "chrony-"]),
         ])
         #expect(first.last?.summary == "ntp and ntpsec reinstalled and chrony purged again")
         #expect(Restore.differences(before: before, now: now).contains("package[ntpsec] is removed, config files left (dpkg rc) (was installed 1.2.2+dfsg1-1+deb12u1)"))
@@ -82,7 +78,8 @@ import Testing
         #expect(first.first == RestoreStep(
             step: .systemctl(verb: .unmask, unit: "systemd-timesyncd.service"), resource: "unit[systemd-timesyncd.service]",
             summary: "systemd-timesyncd.service unmasked"))
-        guard case .exec(let argv, _) = first.last?.step else { Issue.record("\(first)"); return }
+        guard case .package(let call) = first.last?.step else { Issue.record("\(first)"); return }
+        let argv = call.argv
         #expect(argv.suffix(4) == ["--purge", "--", "systemd-timesyncd", "chrony-"])
 
         // The package is back but its unit is not running (say its postinst could not start it): started again.
@@ -145,8 +142,8 @@ import Testing
         now.packages["ntp"] = .absent("ntp")
         now.packages["chrony"] = PackageFact(name: "chrony", status: .installed, version: "4.5")
         #expect(Restore.firstPhase(before: before, now: now).map(\.step) == [
-            .exec(argv: ["dnf", "-y", "-q", "remove", "--", "chrony"], timeoutSeconds: 600),
-            .exec(argv: ["dnf", "-y", "-q", "install", "--", "ntp"], timeoutSeconds: 600),
+            Step.dnf(["remove", "--", "chrony"]),
+            Step.dnf(["install", "--", "ntp"]),
         ])
     }
 }

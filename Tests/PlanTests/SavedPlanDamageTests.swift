@@ -8,7 +8,7 @@ import Testing
     static let good = """
         {
           "createdAt" : "2027-01-15T08:00:00Z",
-          "formatVersion" : 1,
+          "formatVersion" : 2,
           "inventoryDigest" : "sha256:inv",
           "playbookDigest" : "sha256:book",
           "playbookFile" : "site.yml",
@@ -85,8 +85,9 @@ import Testing
     }
 
     @Test func anotherFormatVersionIsNamed() {
-        #expect(message(replacing("\"formatVersion\" : 1", "\"formatVersion\" : 2")) == "/tmp/x/site.plan: damaged plan file: wrong version: format version 2; this Flotilla reads version 1")
-        #expect(message(replacing("\"formatVersion\" : 1", "\"formatVersion\" : \"1\"")) == "/tmp/x/site.plan: damaged plan file: bad field at formatVersion: expected an integer")
+        // A plan saved before package steps were typed (version 1) is refused as such, not run half-understood.
+        #expect(message(replacing("\"formatVersion\" : 2", "\"formatVersion\" : 1")) == "/tmp/x/site.plan: damaged plan file: wrong version: format version 1; this Flotilla reads version 2")
+        #expect(message(replacing("\"formatVersion\" : 2", "\"formatVersion\" : \"2\"")) == "/tmp/x/site.plan: damaged plan file: bad field at formatVersion: expected an integer")
     }
 
     @Test func badFieldIsNamedByItsPath() {

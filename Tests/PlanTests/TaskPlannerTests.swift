@@ -163,7 +163,7 @@ import Testing
             - package: {name: [chrony, ntp], state: absent}
         """, host: "r", vars: [:], facts: facts)
         #expect(p.resources == ["- package[chrony]"])
-        #expect(p.changes[0].steps == [.exec(argv: ["dnf", "-y", "-q", "remove", "--", "chrony"], timeoutSeconds: 600)])
+        #expect(p.changes[0].steps == [Step.dnf(["remove", "--", "chrony"])])
     }
 
     @Test func dropInForARunningServiceRestartsIt() throws {

@@ -31,13 +31,16 @@ import Testing
         // installs chrony and removes ntp and ntpsec (config files kept, so that a failure can put them back).
         let chrony = try #require(p.change("package[chrony]"))
         #expect(chrony.steps == [
-            .exec(argv: Self.apt + ["install", "--download-only", "--", "chrony"], timeoutSeconds: 600),
-            .exec(argv: Self.apt + ["install", "--", "chrony", "ntp-", "ntpsec-"], timeoutSeconds: 600),
+            Step.apt(["install", "--download-only", "--", "chrony"]),
+            Step.apt(["install", "--", "chrony", "ntp-", "ntpsec-"]),
         ])
         #expect(chrony.reason.contains("fetched first"))
         #expect(chrony.reason.contains("one apt transaction installs it and removes ntp and ntpsec (config files kept"))
         // Their leftovers are purged in one call once chrony runs (a second call would cost about a second per host).
-        #expect(p.change("package[ntp]")?.steps == [.exec(argv: Self.apt + ["purge", "--", "ntp", "ntpsec"], timeoutSeconds: 600)])
+        #expect(p.change("package[ntp]")?.steps == [Step.apt(["purge", "--", "ntp", "ntpsec"])])
+        // The command line apt actually gets, pinned literally once.
+        #expect(p.change("package[ntp]")?.steps.first?.argv == Self.apt + ["purge", "--", "ntp", "ntpsec"])
+        #expect(p.change("package[chrony]")?.steps.first?.argv == Self.apt + ["install", "--download-only", "--", "chrony"])
         #expect(p.change("package[ntp]")?.before.hasPrefix("installed 1:4.2.8p15") == true)
         #expect(p.change("package[ntp]")?.reason.contains("purged now that chrony runs") == true)
         #expect(p.change("package[ntpsec]")?.steps == [])
@@ -51,7 +54,8 @@ import Testing
     /// masks a unit other than chrony's own.
     static func breaks(_ step: Step, chronyUnit: String) -> Bool {
         switch step {
-        case .exec(let argv, _):
+        case .package(let call):
+            let argv = call.argv
             guard let verb = argv.first(where: { ["install", "remove", "purge", "erase"].contains($0) }) else { return false }
             return verb != "install" || argv.contains { $0.hasSuffix("-") && !$0.hasPrefix("-") }
         case .systemctl(let verb, let unit):
@@ -78,7 +82,7 @@ import Testing
         let chronyStart = steps.lastIndex { $0 == .systemctl(verb: .start, unit: unit) }
         if let install = p.change("package[chrony]") {
             // The fetch is the host's first step; the install transaction the only step that may take something away early.
-            guard case .exec(let fetch, _) = try #require(steps.first) else { Issue.record("\(fixture): first step \(steps[0])"); return }
+            guard let fetch = try #require(steps.first).argv else { Issue.record("\(fixture): first step \(steps[0])"); return }
             #expect(fetch.contains("--download-only") || fetch.contains("--downloadonly"), "\(fixture): \(fetch)")
             let transaction = try #require(install.steps.last)
             let transactionIndex = try #require(steps.firstIndex(of: transaction))
@@ -137,7 +141,7 @@ import Testing
 
     @Test func installedTimesyncdIsRemovedByChronysTransactionThenMasked() throws {
         let p = try plan("debian12-timesyncd")
-        #expect(p.change("package[chrony]")?.steps.last == .exec(argv: Self.apt + ["install", "--", "chrony", "systemd-timesyncd-"], timeoutSeconds: 600))
+        #expect(p.change("package[chrony]")?.steps.last == Step.apt(["install", "--", "chrony", "systemd-timesyncd-"]))
         let mask = try #require(p.change("unit[systemd-timesyncd.service]"))
         // apt removed it (its prerm stops it) in the transaction that installed chrony: only the mask is left, after chrony runs.
         #expect(mask.steps == [.systemctl(verb: .mask, unit: "systemd-timesyncd.service")])
@@ -174,8 +178,8 @@ import Testing
         #expect(unit.before == "not installed before this plan")
         #expect(unit.steps == [.systemctl(verb: .enable, unit: "chronyd.service"), .systemctl(verb: .start, unit: "chronyd.service")])
         #expect(p.change("package[chrony]")?.steps == [
-            .exec(argv: ["dnf", "-y", "-q", "install", "--downloadonly", "--", "chrony"], timeoutSeconds: 600),
-            .exec(argv: ["dnf", "-y", "-q", "install", "--", "chrony"], timeoutSeconds: 600),
+            Step.dnf(["install", "--downloadonly", "--", "chrony"]),
+            Step.dnf(["install", "--", "chrony"]),
         ])
         // Started after the configuration was written: no restart on top.
         #expect(!p.steps.contains(.systemctl(verb: .restart, unit: "chronyd.service")))
@@ -190,7 +194,7 @@ import Testing
             "+ package[chrony]", "+ file[/etc/chrony/chrony.conf]", "+ unit[systemd-timesyncd.service]", "- package[ntpsec]",
             "+ file[/etc/apt/preferences.d/flotilla-timesync]", "~ unit[chrony.service]",
         ])
-        #expect(p.change("package[chrony]")?.steps.last == .exec(argv: Self.apt + ["install", "--", "chrony", "ntpsec-"], timeoutSeconds: 600))
+        #expect(p.change("package[chrony]")?.steps.last == Step.apt(["install", "--", "chrony", "ntpsec-"]))
         #expect(p.changes.last?.steps == [.systemctl(verb: .restart, unit: "chrony.service")])
         #expect(p.changes.last?.reason.hasPrefix("config changed: file[/etc/chrony/chrony.conf]") == true)
         #expect(p.written("/etc/default/chrony") == nil)
